@@ -1,0 +1,30 @@
+"""chromseq: train, evaluate and explain neural networks that read DNA.
+
+The command line is a thin layer over this API; the same functions work in a notebook.
+Heavy submodules are imported lazily so that ``import chromseq`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ChromseqError": "chromseq.errors",
+    "load_model": "chromseq.runs",
+    "predict_batches": "chromseq.inference",
+    "one_hot": "chromseq.data.encoding",
+    "reverse_complement": "chromseq.data.encoding",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chromseq' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

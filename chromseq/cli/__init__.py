@@ -1,0 +1,74 @@
+"""The ``chromseq`` command line: click commands that parse options, call the API and print.
+
+Each command group lives in its own module; heavy imports (TensorFlow) happen inside the
+commands so that ``chromseq --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from chromseq import __version__
+from chromseq.errors import ChromseqError
+
+
+class ChromseqGroup(click.Group):
+    """Top-level group that turns user errors into one line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place errors become messages
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {_one_line(exc)}", err=True)
+            sys.exit(2 if isinstance(exc, ChromseqError) else 1)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ChromseqError):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"{exc.filename}: file not found"
+    if isinstance(exc, OSError) and getattr(exc, "filename", None):
+        return f"{exc.filename}: {exc.strerror or exc}"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''} (run with --debug for the traceback)"
+
+
+@click.group(cls=ChromseqGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chromseq")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """chromseq: train, evaluate and explain neural networks that read DNA.
+
+    \b
+    The main job:
+      chromseq data synth --out data/synth
+      chromseq train --config configs/demo.yaml
+      chromseq eval --run runs/demo --data data/synth/test.mat
+      chromseq plot-features --run runs/demo
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _register() -> None:
+    from chromseq.cli import apps, baseline, bench, data, evaluate, interpret, lm, train
+
+    for module in (data, train, evaluate, interpret, lm, baseline, apps, bench):
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register()

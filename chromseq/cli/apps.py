@@ -1,0 +1,5 @@
+"""CLI commands: apps."""
+
+from __future__ import annotations
+
+COMMANDS: list = []

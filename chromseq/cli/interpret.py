@@ -1,0 +1,5 @@
+"""CLI commands: interpret."""
+
+from __future__ import annotations
+
+COMMANDS: list = []

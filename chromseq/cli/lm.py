@@ -1,0 +1,5 @@
+"""CLI commands: lm."""
+
+from __future__ import annotations
+
+COMMANDS: list = []

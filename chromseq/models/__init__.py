@@ -1,0 +1,1 @@
+"""chromseq.models."""
