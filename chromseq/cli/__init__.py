@@ -64,9 +64,14 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from chromseq.cli import apps, baseline, bench, data, evaluate, interpret, lm, train
+    """Add the ``COMMANDS`` of every module in this package (groups first, so others can extend them)."""
+    import importlib
+    import pkgutil
 
-    for module in (data, train, evaluate, interpret, lm, baseline, apps, bench):
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__))
+    # data and bench define groups that other modules attach subcommands to
+    for name in sorted(names, key=lambda n: n not in ("data", "bench")):
+        module = importlib.import_module(f"{__name__}.{name}")
         for command in getattr(module, "COMMANDS", []):
             main.add_command(command)
 
