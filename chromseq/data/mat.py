@@ -1,0 +1,428 @@
+"""DeepSEA .mat files (v7.3 HDF5 and v5), plain HDF5 and .npz: detection, block reading, writing.
+
+Layouts (SPEC 2.1), as h5py / scipy return them:
+
+============  ======================  ==================================  ===========================
+file          container               x                                   y
+============  ======================  ==================================  ===========================
+train.mat     MATLAB v7.3 (HDF5,      ``trainxdata`` (L, 4, N): samples   ``traindata`` (K, N)
+              512-byte MATLAB header) last
+valid.mat     MATLAB v5               ``validxdata`` (N, 4, L)            ``validdata`` (N, K)
+other .h5     HDF5                    (N, L, 4) or (N, 4, L)              (N, K)
+.npz          NumPy                   (N, L, 4) or (N, 4, L)              (N, K)
+============  ======================  ==================================  ===========================
+
+``SeqDataset.read(start, stop)`` always returns x as (n, L, 4) uint8 in the file's alphabet
+(AGCT for DeepSEA files) and y as (n, K) uint8, reading one contiguous block, so train.mat
+(17.6 GB) is never loaded whole.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from chromseq.data.encoding import DEEPSEA_ALPHABET, check_alphabet
+from chromseq.errors import ChromseqError
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+SPLITS = ("train", "valid", "test")
+_X_KEYS = ("x", "X", "xdata", "inputs", "sequences", "seqs", "onehot")
+_Y_KEYS = ("y", "Y", "labels", "targets", "data")
+
+
+def detect_container(path: str | os.PathLike) -> str:
+    """'mat-v7.3', 'hdf5', 'mat-v5' or 'npz', from the file's first bytes."""
+    path = Path(path)
+    if not path.exists():
+        raise ChromseqError(f"{path}: file not found")
+    if path.is_dir():
+        raise ChromseqError(f"{path}: is a directory, expected a .mat/.h5/.npz file")
+    with open(path, "rb") as fh:
+        head = fh.read(520)
+    if len(head) < 8:
+        raise ChromseqError(f"{path}: file is empty or truncated ({len(head)} bytes)")
+    if head[:8] == HDF5_SIGNATURE:
+        return "hdf5"
+    if head[512:520] == HDF5_SIGNATURE:
+        return "mat-v7.3"
+    if head[:4] == b"PK\x03\x04":
+        return "npz"
+    if head[:6] == b"MATLAB" or (len(head) >= 128 and head[126:128] in (b"IM", b"MI")):
+        if b"7.3" in head[:20]:
+            raise ChromseqError(f"{path}: MATLAB 7.3 header but no HDF5 data after it; file truncated?")
+        return "mat-v5"
+    raise ChromseqError(f"{path}: not a MATLAB (.mat v5/v7.3), HDF5 or .npz file")
+
+
+def _pick(keys: list[str], split_suffix: str, generic: tuple[str, ...]) -> str | None:
+    for split in SPLITS:
+        if f"{split}{split_suffix}" in keys:
+            return f"{split}{split_suffix}"
+    for name in generic:
+        if name in keys:
+            return name
+    matches = [k for k in keys if k.endswith(split_suffix)]
+    return matches[0] if len(matches) == 1 else None
+
+
+@dataclass
+class SeqDataset:
+    """A one-hot sequence dataset on disk, read in contiguous blocks.
+
+    Attributes: ``n_samples``, ``seq_len`` (after crop), ``n_features`` (after the subset;
+    0 without labels), ``alphabet``, ``container``, ``x_key``, ``y_key``, ``feature_names``.
+    """
+
+    path: Path
+    container: str
+    x_key: str
+    y_key: str | None
+    x_layout: str  # 'LCN' (sample last), 'NCL' or 'NLC'
+    y_layout: str | None  # 'KN' or 'NK'
+    total_samples: int
+    full_len: int
+    total_features: int
+    alphabet: str = DEEPSEA_ALPHABET
+    max_samples: int | None = None
+    crop: int | None = None
+    features: np.ndarray | None = None
+    feature_names: list[str] | None = None
+    validate: bool = True
+    _handle: object = field(default=None, repr=False)
+    _arrays: dict | None = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return min(self.total_samples, self.max_samples) if self.max_samples else self.total_samples
+
+    @property
+    def seq_len(self) -> int:
+        return self.crop or self.full_len
+
+    @property
+    def n_features(self) -> int:
+        return len(self.features) if self.features is not None else self.total_features
+
+    @property
+    def has_labels(self) -> bool:
+        return self.y_key is not None
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+    # -- reading -------------------------------------------------------------------------
+    def _source(self, key: str):
+        if self._arrays is not None:
+            return self._arrays[key]
+        return self._handle[key]
+
+    def read(self, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Samples ``start:stop`` as x (n, L, 4) uint8 and y (n, K) uint8 (None without labels)."""
+        stop = self.n_samples if stop is None else min(stop, self.n_samples)
+        start = max(0, min(start, stop))
+        lo, hi = 0, self.full_len
+        if self.crop:
+            lo = (self.full_len - self.crop) // 2
+            hi = lo + self.crop
+        src = self._source(self.x_key)
+        try:
+            if self.x_layout == "LCN":
+                x = np.asarray(src[lo:hi, :, start:stop]).transpose(2, 0, 1)
+            elif self.x_layout == "NCL":
+                x = np.asarray(src[start:stop, :, lo:hi]).transpose(0, 2, 1)
+            else:
+                x = np.asarray(src[start:stop, lo:hi, :])
+        except OSError as exc:
+            raise ChromseqError(f"{self.path}: cannot read {self.x_key!r} samples {start}-{stop} ({exc}); file truncated?") from exc
+        x = _to_uint8(x, self.path, self.x_key)
+        y = None
+        if self.y_key is not None:
+            ysrc = self._source(self.y_key)
+            try:
+                y = np.asarray(ysrc[:, start:stop]).T if self.y_layout == "KN" else np.asarray(ysrc[start:stop])
+            except OSError as exc:
+                raise ChromseqError(f"{self.path}: cannot read {self.y_key!r} samples {start}-{stop} ({exc})") from exc
+            if self.features is not None:
+                y = y[:, self.features]
+            y = _to_uint8(y, self.path, self.y_key, labels=True)
+        if self.validate:
+            _check_one_hot(x, self.path, self.x_key, start)
+        return np.ascontiguousarray(x), None if y is None else np.ascontiguousarray(y)
+
+    def load(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The whole (max_samples-limited) dataset in memory; for valid/test-sized files."""
+        return self.read(0, self.n_samples)
+
+    def iter_blocks(self, block_size: int = 4096):
+        """Yield ``(start, x, y)`` for consecutive blocks of ``block_size`` samples."""
+        for start in range(0, self.n_samples, block_size):
+            x, y = self.read(start, start + block_size)
+            yield start, x, y
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> SeqDataset:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _to_uint8(a: np.ndarray, path: Path, key: str, labels: bool = False) -> np.ndarray:
+    if a.dtype == np.uint8:
+        if labels and a.size and a.max() > 1:
+            raise ChromseqError(f"{path}: {key!r} holds values other than 0/1 (max {int(a.max())}); labels must be binary")
+        return a
+    if a.dtype == bool:
+        return a.astype(np.uint8)
+    if a.dtype.kind not in "iuf":
+        raise ChromseqError(f"{path}: {key!r} has dtype {a.dtype}, expected numbers (uint8 0/1)")
+    if a.size and not np.isin(a, (0, 1)).all():
+        what = "labels" if labels else "one-hot values"
+        bad = a[~np.isin(a, (0, 1))].flat[0]
+        raise ChromseqError(f"{path}: {key!r} holds {bad!r}; {what} must be 0 or 1")
+    return a.astype(np.uint8)
+
+
+def _check_one_hot(x: np.ndarray, path: Path, key: str, offset: int) -> None:
+    sums = x.sum(axis=-1, dtype=np.int16)
+    bad = sums > 1
+    if bad.any():
+        n, pos = np.argwhere(bad)[0]
+        raise ChromseqError(f"{path}: {key!r} sample {offset + n} position {pos} has {sums[n, pos]} bases set; "
+                            "one-hot rows must sum to 1 (or 0 for N)")
+
+
+def _orient_x(shape: tuple, path: Path, key: str, mat73: bool) -> tuple[str, int, int]:
+    """Layout, number of samples and length of an x array of the given shape."""
+    if len(shape) != 3 or 4 not in shape:
+        raise ChromseqError(f"{path}: {key!r} has shape {shape}; expected a 3-D one-hot array with an axis of 4 "
+                            "((L, 4, N) in v7.3 train.mat, (N, 4, L) or (N, L, 4) otherwise)")
+    if mat73 and shape[1] == 4:
+        return "LCN", shape[2], shape[0]
+    if shape[1] == 4:
+        return "NCL", shape[0], shape[2]
+    if shape[2] == 4:
+        return "NLC", shape[0], shape[1]
+    raise ChromseqError(f"{path}: {key!r} has shape {shape}; the base axis (4) must be the 2nd or 3rd")
+
+
+def open_dataset(
+    path: str | os.PathLike,
+    *,
+    max_samples: int | None = None,
+    crop: int | None = None,
+    features: np.ndarray | list[int] | str | None = None,
+    alphabet: str | None = None,
+    validate: bool = True,
+) -> SeqDataset:
+    """Open a DeepSEA .mat (v7.3 or v5), .h5/.hdf5 or .npz dataset for block reading.
+
+    ``features`` selects label columns by index list or by a name pattern (needs a feature
+    table: ``features.tsv`` beside the file). ``alphabet`` defaults to the file's own
+    ``alphabet`` attribute/key, else AGCT (DeepSEA).
+    """
+    path = Path(path)
+    container = detect_container(path)
+    handle, arrays, attrs_alphabet = None, None, None
+    if container in ("hdf5", "mat-v7.3"):
+        import h5py
+
+        try:
+            handle = h5py.File(path, "r")
+        except OSError as exc:
+            raise ChromseqError(f"{path}: cannot open HDF5 ({exc}); file truncated or damaged?") from exc
+        keys = [k for k in handle.keys() if isinstance(handle[k], h5py.Dataset)]
+        shapes = {k: handle[k].shape for k in keys}
+        attrs_alphabet = handle.attrs.get("alphabet")
+        if isinstance(attrs_alphabet, bytes):
+            attrs_alphabet = attrs_alphabet.decode()
+    elif container == "mat-v5":
+        import scipy.io
+
+        try:
+            arrays = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+        except Exception as exc:  # scipy raises ValueError/TypeError/EOFError on damaged files
+            raise ChromseqError(f"{path}: cannot read MATLAB v5 file ({type(exc).__name__}: {exc}); truncated?") from exc
+        keys, shapes = list(arrays), {k: v.shape for k, v in arrays.items()}
+    else:
+        try:
+            npz = np.load(path, allow_pickle=False)
+            arrays = {k: npz[k] for k in npz.files}
+        except Exception as exc:
+            raise ChromseqError(f"{path}: cannot read .npz ({exc})") from exc
+        keys, shapes = list(arrays), {k: v.shape for k, v in arrays.items()}
+        if "alphabet" in arrays:
+            attrs_alphabet = str(arrays.pop("alphabet"))
+            keys.remove("alphabet")
+
+    x_key = _pick(keys, "xdata", _X_KEYS)
+    if x_key is None:
+        found = ", ".join(f"{k} {shapes[k]}" for k in keys) or "none"
+        raise ChromseqError(f"{path}: no sequence array found (expected trainxdata/validxdata/testxdata or x); keys found: {found}")
+    y_key = None
+    base = x_key[: -len("xdata")] if x_key.endswith("xdata") else None
+    if base is not None and f"{base}data" in keys:
+        y_key = f"{base}data"
+    elif base is None:
+        y_key = _pick([k for k in keys if k != x_key], "data", _Y_KEYS)
+    layout, n, full_len = _orient_x(shapes[x_key], path, x_key, container == "mat-v7.3")
+    y_layout, k = None, 0
+    if y_key is not None:
+        yshape = shapes[y_key]
+        if len(yshape) == 1 and yshape[0] == n:
+            y_layout, k = "NK", 1
+            if arrays is not None:
+                arrays[y_key] = arrays[y_key].reshape(-1, 1)
+        elif len(yshape) == 2 and layout == "LCN" and yshape[1] == n:
+            y_layout, k = "KN", yshape[0]
+        elif len(yshape) == 2 and yshape[0] == n:
+            y_layout, k = "NK", yshape[1]
+        elif len(yshape) == 2 and yshape[1] == n:
+            y_layout, k = "KN", yshape[0]
+        else:
+            expected = f"({n}, K)" if layout != "LCN" else f"(K, {n})"
+            raise ChromseqError(f"{path}: {y_key!r} has shape {yshape}; expected {expected} to match {n} samples in {x_key!r}")
+    if crop is not None and crop > full_len:
+        raise ChromseqError(f"crop {crop} is longer than the sequences in {path} ({full_len} bp)")
+    if crop is not None and crop <= 0:
+        raise ChromseqError(f"crop must be positive, got {crop}")
+    ds = SeqDataset(path=path, container=container, x_key=x_key, y_key=y_key, x_layout=layout,
+                    y_layout=y_layout, total_samples=n, full_len=full_len, total_features=k,
+                    alphabet=check_alphabet(alphabet or attrs_alphabet or DEEPSEA_ALPHABET),
+                    max_samples=max_samples, crop=crop, validate=validate, _handle=handle, _arrays=arrays)
+    table_path = path.with_name("features.tsv")
+    if table_path.exists() and k:
+        from chromseq.data.annotations import FeatureTable
+
+        try:
+            table = FeatureTable.read(table_path, n_features=k)
+            ds.feature_names = list(table.names)
+        except ChromseqError:
+            table = None
+    else:
+        table = None
+    if features is not None and (not isinstance(features, str) or features):
+        if isinstance(features, str) and table is None:
+            raise ChromseqError(f"feature pattern {features!r} needs a feature table (features.tsv) beside {path}")
+        if isinstance(features, str):
+            idx = table.select(features)
+        else:
+            idx = np.asarray(features, dtype=np.int64)
+            if idx.size and (idx.min() < 0 or idx.max() >= k):
+                raise ChromseqError(f"feature index out of range 0..{k - 1} for {path}")
+        ds.features = np.asarray(idx, dtype=np.int64)
+        if ds.feature_names is not None:
+            ds.feature_names = [ds.feature_names[i] for i in ds.features]
+    return ds
+
+
+# -- writers -----------------------------------------------------------------------------------
+
+def matlab_header(description: str = "MATLAB 7.3 MAT-file") -> bytes:
+    """The 512-byte userblock MATLAB puts before the HDF5 data of a v7.3 file."""
+    text = (f"{description}, Platform: GLNXA64, Created on: {time.strftime('%a %b %d %H:%M:%S %Y')} "
+            "HDF5 schema 1.00 .").encode()
+    header = bytearray(b" " * 116) + bytearray(8)  # text (116) + subsystem data offset (8)
+    header[: len(text)] = text[:116]
+    header += b"\x00\x02" + b"IM"  # version 0x0200, endian indicator
+    return bytes(header) + bytes(512 - 128)
+
+
+class MatV73Writer:
+    """Stream samples into a DeepSEA-layout v7.3 .mat (HDF5, sample axis last).
+
+    >>> with MatV73Writer("train.mat", seq_len=1000, n_features=919) as w:   # doctest: +SKIP
+    ...     w.append(x_block, y_block)      # x (n, L, 4), y (n, K) uint8
+    """
+
+    def __init__(self, path: str | os.PathLike, seq_len: int, n_features: int, split: str = "train",
+                 alphabet: str = DEEPSEA_ALPHABET, chunk_samples: int = 256, compression: str | None = None):
+        import h5py
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.seq_len, self.n_features, self.n = seq_len, n_features, 0
+        self._tmp = self.path.with_name(f".{self.path.name}.partial")
+        self._file = h5py.File(self._tmp, "w", userblock_size=512, libver="earliest")
+        self._file.attrs["alphabet"] = check_alphabet(alphabet)
+        self._x = self._file.create_dataset(
+            f"{split}xdata", shape=(seq_len, 4, 0), maxshape=(seq_len, 4, None), dtype=np.uint8,
+            chunks=(seq_len, 4, chunk_samples), compression=compression)
+        self._y = self._file.create_dataset(
+            f"{split}data", shape=(n_features, 0), maxshape=(n_features, None), dtype=np.uint8,
+            chunks=(n_features, chunk_samples), compression=compression)
+        for ds in (self._x, self._y):
+            ds.attrs["MATLAB_class"] = np.bytes_(b"uint8")
+
+    def append(self, x: np.ndarray, y: np.ndarray) -> None:
+        x, y = np.asarray(x, np.uint8), np.asarray(y, np.uint8)
+        if x.ndim != 3 or x.shape[1:] != (self.seq_len, 4):
+            raise ChromseqError(f"{self.path}: block of shape {x.shape}, expected (n, {self.seq_len}, 4)")
+        if y.shape != (len(x), self.n_features):
+            raise ChromseqError(f"{self.path}: labels of shape {y.shape}, expected ({len(x)}, {self.n_features})")
+        n0, n1 = self.n, self.n + len(x)
+        self._x.resize(n1, axis=2)
+        self._y.resize(n1, axis=1)
+        self._x[:, :, n0:n1] = x.transpose(1, 2, 0)
+        self._y[:, n0:n1] = y.T
+        self.n = n1
+
+    def close(self) -> None:
+        if self._file is None:
+            return
+        self._file.close()
+        self._file = None
+        with open(self._tmp, "r+b") as fh:
+            fh.write(matlab_header())
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> MatV73Writer:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_mat_v73(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: str = "train",
+                  alphabet: str = DEEPSEA_ALPHABET, block: int = 8192) -> None:
+    """Write x (N, L, 4) and y (N, K) as a DeepSEA train.mat-style v7.3 file."""
+    with MatV73Writer(path, x.shape[1], y.shape[1], split=split, alphabet=alphabet) as writer:
+        for start in range(0, len(x), block):
+            writer.append(x[start : start + block], y[start : start + block])
+
+
+def write_mat_v5(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: str = "valid") -> None:
+    """Write x (N, L, 4) and y (N, K) as a DeepSEA valid/test.mat-style MATLAB v5 file.
+
+    Keys ``<split>xdata`` (N, 4, L) and ``<split>data`` (N, K), uint8. MATLAB v5 caps a
+    variable at 2 GB; larger splits belong in v7.3 (``write_mat_v73``).
+    """
+    import scipy.io
+
+    x = np.asarray(x, np.uint8)
+    if x.nbytes >= 2**31:
+        raise ChromseqError(f"{path}: {x.nbytes / 1e9:.1f} GB is too large for MATLAB v5; write it as v7.3")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    scipy.io.savemat(tmp, {f"{split}xdata": np.ascontiguousarray(x.transpose(0, 2, 1)),
+                           f"{split}data": np.asarray(y, np.uint8)}, format="5", do_compression=False, appendmat=False)
+    os.replace(tmp, path)
