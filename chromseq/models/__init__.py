@@ -1,1 +1,6 @@
-"""chromseq.models."""
+"""Model registry and architectures; importing it registers the custom layers for loading."""
+
+from chromseq.models.clockwork import ClockworkCell
+from chromseq.models.registry import MODEL_NAMES, VARIABLE_LENGTH, build_model, model_params
+
+__all__ = ["MODEL_NAMES", "VARIABLE_LENGTH", "ClockworkCell", "build_model", "model_params"]
