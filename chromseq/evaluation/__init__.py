@@ -1,1 +1,1 @@
-"""chromseq.evaluation."""
+"""Evaluation: per-feature metrics, tables joined with annotations, the run report."""

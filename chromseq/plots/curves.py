@@ -1,0 +1,102 @@
+"""ROC and PR curves, per-class AUROC distributions and training curves."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from chromseq.plots.style import DPI, class_color
+
+
+def pick_features(rows: list[dict], chosen: list[int] | None = None) -> list[int]:
+    """Chosen features plus the best and worst (by AUROC) of each class."""
+    picks = list(chosen or [])
+    by_class: dict[str, list[dict]] = {}
+    for r in rows:
+        if not math.isnan(r["auroc"]):
+            by_class.setdefault(r["feature_class"], []).append(r)
+    for members in by_class.values():
+        members.sort(key=lambda r: r["auroc"])
+        for r in (members[-1], members[0]):
+            if int(r["index"]) not in picks:
+                picks.append(int(r["index"]))
+    return picks
+
+
+def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], features: list[int],
+                path: str | os.PathLike) -> None:
+    """ROC (left) and precision-recall (right) curves of ``features``."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5), dpi=DPI)
+    cmap = plt.get_cmap("tab10")
+    for n, j in enumerate(features[:10]):
+        y, s = y_true[:, j], y_pred[:, j]
+        if y.min() == y.max():
+            continue
+        r = rows[j]
+        label = f"{r['name']} ({r['feature_class']})"
+        fpr, tpr, _ = roc_curve(y, s)
+        prec, rec, _ = precision_recall_curve(y, s)
+        ax1.plot(fpr, tpr, color=cmap(n), lw=1.5, label=f"{label}: {r['auroc']:.3f}")
+        ax2.plot(rec, prec, color=cmap(n), lw=1.5, label=f"{label}: {r['auprc']:.3f}")
+    ax1.plot([0, 1], [0, 1], "--", color="gray", lw=1, label="chance")
+    ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curves (legend: AUROC)")
+    ax2.set(xlabel="recall", ylabel="precision", title="Precision-recall curves (legend: AUPRC)")
+    for ax in (ax1, ax2):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7, loc="lower right" if ax is ax1 else "upper right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_auc_distribution(rows: list[dict], path: str | os.PathLike, metric: str = "auroc") -> None:
+    """Box plot plus jittered points of a metric per feature class (NA features left out)."""
+    classes = list(dict.fromkeys(r["feature_class"] for r in rows))
+    data = [[r[metric] for r in rows if r["feature_class"] == c and not math.isnan(r[metric])] for c in classes]
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=DPI)
+    ax.boxplot(data, showfliers=False, widths=0.5)
+    rng = np.random.default_rng(0)
+    for i, (c, values) in enumerate(zip(classes, data), 1):
+        ax.scatter(i + rng.uniform(-0.18, 0.18, len(values)), values, s=6, alpha=0.5, color=class_color(c))
+    ax.set_xticks(range(1, len(classes) + 1), [f"{c}\n(n={len(v)})" for c, v in zip(classes, data)])
+    if metric == "auroc":
+        ax.axhline(0.5, ls="--", color="gray", lw=1)
+    ax.set_ylabel(metric.upper())
+    ax.set_title(f"{metric.upper()} per feature, by class")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def read_history(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {k: np.array([float(r[k]) if r[k] not in ("", "nan") else np.nan for r in rows]) for k in rows[0]} if rows else {}
+
+
+def plot_training_curves(history: dict[str, np.ndarray], path: str | os.PathLike) -> None:
+    """Loss, perplexity, F1 and AUROC/AUPRC per epoch (training and validation)."""
+    epochs = history["epoch"] + 1
+    panels = [("loss (binary cross-entropy)", ["loss", "val_loss"]),
+              ("perplexity = exp(mean BCE)", ["perplexity", "val_perplexity"]),
+              ("F1 (features with >= 1 % positives)", ["val_f1", "val_best_f1"]),
+              ("ranking", ["val_auroc", "val_auprc"])]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), dpi=DPI)
+    for ax, (title, keys) in zip(axes.flat, panels):
+        for key in keys:
+            if key in history:
+                ax.plot(epochs, history[key], marker="o", label=key.replace("val_", "validation ").replace("_", " "))
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Training curves")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,97 @@
+"""Devices: GPU or CPU, distribution strategies, threads, precision, and the seed's device check."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from chromseq.errors import ChromseqError
+
+
+def describe_devices() -> dict:
+    """Visible devices and the one training will use."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return {"gpus": [g.name for g in gpus], "cpus": len(tf.config.list_physical_devices("CPU")),
+            "using": "GPU" if gpus else "CPU", "cores": os.cpu_count()}
+
+
+def configure_runtime(threads: int | None = None, deterministic: bool = True, seed: int = 0) -> None:
+    """Thread pools, seeds and (on CPU) deterministic ops, before any model is built."""
+    import keras
+    import tensorflow as tf
+
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+        except RuntimeError:  # already initialized in this process (tests, notebooks)
+            pass
+    keras.utils.set_random_seed(seed)
+    if deterministic and not tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.enable_op_determinism()
+
+
+def set_precision(mixed: bool) -> str:
+    """Global Keras dtype policy: bf16 on CPU / fp16 on GPU when ``mixed``; outputs stay float32."""
+    import keras
+    import tensorflow as tf
+
+    if not mixed:
+        keras.mixed_precision.set_global_policy("float32")
+        return "float32"
+    policy = "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def make_strategy(name: str):
+    """A ``tf.distribute`` strategy: auto (all local GPUs if several), one_device, mirrored, multi_worker."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ChromseqError("strategy multi_worker needs TF_CONFIG (cluster and task) in the environment")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored" or (name == "auto" and len(gpus) > 1):
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    device = gpus[0].name if gpus else "/cpu:0"
+    return tf.distribute.OneDeviceStrategy(device)
+
+
+def is_chief(strategy) -> bool:
+    """True on the worker that writes files (always, except non-chief multi-worker tasks)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return True
+    return resolver.task_type in ("chief", None) or (resolver.task_type == "worker" and resolver.task_id == 0
+                                                     and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def benchmark_devices(repeats: int = 5) -> list[dict]:
+    """The seed's check: Conv2D (32 filters 7x7x3) over random 100x100x100x3 on each device."""
+    import tensorflow as tf
+
+    rows = []
+    devices = tf.config.list_logical_devices("CPU") + tf.config.list_logical_devices("GPU")
+    for device in devices:
+        with tf.device(device.name):
+            x = tf.random.normal((100, 100, 100, 3))
+            kernel = tf.random.normal((7, 7, 3, 32))
+
+            @tf.function
+            def step(x=x, kernel=kernel):
+                return tf.reduce_sum(tf.nn.conv2d(x, kernel, strides=1, padding="VALID"))
+
+            step().numpy()  # trace and warm up
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                step().numpy()
+                times.append(time.perf_counter() - start)
+        rows.append({"device": device.name, "type": device.device_type, "seconds": min(times),
+                     "median_seconds": sorted(times)[len(times) // 2]})
+    return rows
