@@ -8,14 +8,14 @@ from chromseq.models.heads import sequence_input, sigmoid_head
 
 
 def build_demo_cnn(seq_len: int, n_features: int, *, filters: int = 128, widths: tuple[int, ...] = (9, 5, 3),
-                   dropout: float = 0.5) -> keras.Model:
+                   pool_size: int = 2, dropout: float = 0.5) -> keras.Model:
     """3 x Conv1D(128) widths 9, 5, 3 with ReLU, max-pool 2 after the first two, dropout, global max pool."""
     inputs = sequence_input(seq_len)
     x = inputs
     for i, w in enumerate(widths):
         x = keras.layers.Conv1D(filters, w, padding="same", activation="relu", name=f"conv{i + 1}")(x)
         if i < len(widths) - 1:
-            x = keras.layers.MaxPooling1D(2, name=f"pool{i + 1}")(x)
+            x = keras.layers.MaxPooling1D(pool_size, name=f"pool{i + 1}")(x)
     x = keras.layers.Dropout(dropout, name="drop")(x)
     x = keras.layers.GlobalMaxPooling1D(name="global_max")(x)
     return keras.Model(inputs, sigmoid_head(x, n_features), name="demo_cnn")
