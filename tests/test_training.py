@@ -140,9 +140,9 @@ def test_small_model_learns_planted_motifs(tmp_path):
 
     write_bundle(tmp_path / "b", n_train=6000, n_valid=600, n_test=10, length=100, n_features=8, seed=1)
     cfg = {"name": "learn", "seed": 0,
-           "model": {"name": "demo_cnn", "params": {"filters": 32, "widths": [21, 5], "pool_size": 4, "dropout": 0.0}},
+           "model": {"name": "demo_cnn", "params": {"filters": 64, "widths": [21, 5], "pool_size": 4, "dropout": 0.0}},
            "data": {"train": str(tmp_path / "b" / "train.mat"), "valid": str(tmp_path / "b" / "valid.mat")},
-           "train": {"epochs": 12, "batch_size": 32, "learning_rate": 0.003, "verbose": 0,
+           "train": {"epochs": 12, "batch_size": 16, "learning_rate": 0.003, "verbose": 0,
                      "early_stopping_patience": None}}
     run = train(cfg, tmp_path / "run")
     from chromseq.data import open_dataset

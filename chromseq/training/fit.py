@@ -156,8 +156,8 @@ def train(
 
     cfg = _resolve_config(config, overrides)
     run_dir = Path(run_dir) if run_dir else cfg.resolved_run_dir
+    strategy = make_strategy(cfg.device.strategy)  # first: multi-worker collectives need a fresh runtime
     configure_runtime(cfg.device.threads, cfg.device.deterministic, cfg.seed)
-    strategy = make_strategy(cfg.device.strategy)
     chief = is_chief(strategy)
     multi_worker = cfg.device.strategy == "multi_worker"
     state = _prepare_run_dir(run_dir, resume, overwrite) if chief else None

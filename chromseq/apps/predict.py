@@ -1,0 +1,183 @@
+"""Predict chromatin features for FASTA records, BED regions of a genome, or one-hot files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from chromseq import runs
+from chromseq.apps.windows import center_window
+from chromseq.data.encoding import one_hot
+from chromseq.errors import ChromseqError
+from chromseq.inference import predict_batches
+
+
+@dataclass
+class Predictions:
+    """Rows of predictions with their labels and notes."""
+
+    names: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    values: list[np.ndarray] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def matrix(self, k: int) -> np.ndarray:
+        return np.concatenate(self.values) if self.values else np.zeros((0, k), np.float32)
+
+
+@dataclass
+class RunModel:
+    """A trained model with what it needs from its run: length, alphabet, feature names."""
+
+    model: object
+    seq_len: int
+    alphabet: str
+    feature_names: list[str]
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike) -> RunModel:
+        from chromseq.data.annotations import FeatureTable
+
+        info = runs.read_run_info(run_dir)
+        model = runs.load_model(run_dir)
+        length = info.seq_len or model.input_shape[1]
+        if not length:
+            raise ChromseqError(f"{run_dir}: dataset.json does not say the model's sequence length")
+        k = model.output_shape[-1]
+        path = Path(run_dir) / runs.FEATURES_FILE
+        names = FeatureTable.read(path, n_features=k).names if path.exists() else [f"feature_{i}" for i in range(k)]
+        return cls(model, int(length), info.alphabet, names)
+
+    def select(self, pattern: str | None) -> np.ndarray:
+        if not pattern:
+            return np.arange(len(self.feature_names))
+        from chromseq.data.annotations import FeatureTable
+
+        na = ["NA"] * len(self.feature_names)
+        return FeatureTable(list(self.feature_names), na, na, na, na).select(pattern)
+
+    def predict(self, seqs: list[str], *, rc_average: bool, batch_size: int) -> np.ndarray:
+        x = one_hot(seqs, self.alphabet, strict=False)
+        return predict_batches(self.model, x, batch_size=batch_size, rc_average=rc_average, alphabet=self.alphabet)
+
+
+def _chunks(items: Iterator, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _run(rm: RunModel, windows: Iterator[tuple[str, str, str]], *, rc_average: bool, batch_size: int,
+         chunk: int, total: int | None, desc: str, out: Predictions) -> Predictions:
+    with tqdm(total=total, desc=desc, unit="seq", disable=None) as bar:
+        for part in _chunks(windows, chunk):
+            names, seqs, notes = zip(*part)
+            out.values.append(rm.predict(list(seqs), rc_average=rc_average, batch_size=batch_size))
+            out.names.extend(names)
+            out.notes.extend(notes)
+            bar.update(len(part))
+    return out
+
+
+def predict_fasta(rm: RunModel, fasta: str | os.PathLike, *, rc_average: bool = False, batch_size: int = 256,
+                  chunk: int = 4096) -> Predictions:
+    """One prediction per FASTA record, the record centered in the model's window."""
+    from chromseq.data.fasta import read_fasta
+
+    out = Predictions()
+
+    def windows():
+        for name, seq in read_fasta(fasta, check=True):
+            window, note = center_window(seq, rm.seq_len)
+            if note != "exact":
+                note = f"{note} from {len(seq)} bp"
+            yield name, window, note
+
+    return _run(rm, windows(), rc_average=rc_average, batch_size=batch_size, chunk=chunk, total=None,
+                desc="predict", out=out)
+
+
+def predict_bed(rm: RunModel, bed: str | os.PathLike, genome: str | os.PathLike, *, rc_average: bool = False,
+                batch_size: int = 256, chunk: int = 4096) -> Predictions:
+    """One prediction per BED interval: the model's window centered on the interval's middle."""
+    from chromseq.data.bed import iter_bed
+    from chromseq.data.fasta import Genome
+
+    out = Predictions()
+    g = Genome(genome)
+
+    def windows():
+        for iv in iter_bed(bed, out.problems):
+            contig = g.resolve(iv.chrom)
+            if contig is None:
+                out.problems.append(f"{bed}:{iv.line_no}: contig {iv.chrom!r} not in {genome}")
+                continue
+            if iv.start >= g.contigs[contig]:
+                out.problems.append(f"{bed}:{iv.line_no}: start {iv.start} beyond the end of {contig} "
+                                    f"({g.contigs[contig]} bp)")
+                continue
+            center = (iv.start + iv.end) // 2
+            start = center - rm.seq_len // 2
+            seq = g.fetch(contig, start, start + rm.seq_len)
+            note = f"{contig}:{start}-{start + rm.seq_len}"
+            if start < 0 or start + rm.seq_len > g.contigs[contig]:
+                note += " (N-padded past the contig end)"
+            yield iv.name, seq, note
+
+    result = _run(rm, windows(), rc_average=rc_average, batch_size=batch_size, chunk=chunk, total=None,
+                  desc="predict", out=out)
+    g.close()
+    return result
+
+
+def predict_onehot(rm: RunModel, data: str | os.PathLike, *, rc_average: bool = False, batch_size: int = 256,
+                   block: int = 16384) -> Predictions:
+    """Predictions for a one-hot file the data layer reads (.mat, .h5, .npz), cropped to the model."""
+    from chromseq.data import open_dataset
+    from chromseq.data.encoding import convert_alphabet
+
+    probe = open_dataset(data, max_samples=1)
+    if probe.full_len < rm.seq_len:
+        raise ChromseqError(f"{data}: sequences of {probe.full_len} bp, shorter than the model's {rm.seq_len} bp")
+    ds = open_dataset(data, crop=rm.seq_len if probe.full_len != rm.seq_len else None)
+    out = Predictions()
+    for start, x, _ in tqdm(ds.iter_blocks(block), desc="predict", unit="block", disable=None):
+        if ds.alphabet != rm.alphabet:
+            x = convert_alphabet(x, ds.alphabet, rm.alphabet)
+        out.values.append(predict_batches(rm.model, x, batch_size=batch_size, rc_average=rc_average,
+                                          alphabet=rm.alphabet))
+        out.names.extend(f"{Path(data).name}:{i}" for i in range(start, start + len(x)))
+        out.notes.extend(["cropped" if ds.crop else "exact"] * len(x))
+    return out
+
+
+def write_predictions(path: str | os.PathLike, preds: Predictions, feature_names: list[str],
+                      columns: np.ndarray) -> None:
+    """TSV (name, note, one column per feature) or HDF5 (``.h5``/``.hdf5``)."""
+    path = Path(path)
+    matrix = preds.matrix(len(feature_names))[:, columns]
+    names = [feature_names[i] for i in columns]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix in (".h5", ".hdf5"):
+        import h5py
+
+        with h5py.File(path, "w") as f:
+            f["predictions"] = matrix
+            f["names"] = np.array(preds.names, dtype=object).astype("S")
+            f["notes"] = np.array(preds.notes, dtype=object).astype("S")
+            f["features"] = np.array(names, dtype=object).astype("S")
+        return
+    with open(path, "w") as fh:
+        fh.write("\t".join(["name", "window", *names]) + "\n")
+        for name, note, row in zip(preds.names, preds.notes, matrix):
+            fh.write("\t".join([name, note, *(f"{v:.5g}" for v in row)]) + "\n")
