@@ -65,5 +65,5 @@ def test_multi_worker_with_two_local_processes(bundle, tmp_path):
     outputs = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, outputs):
         assert p.returncode == 0, err[-3000:]
-    assert "MultiWorkerMirroredStrategy with 2 replica(s)" in outputs[0][0]
+    assert "CollectiveAllReduceStrategy with 2 replica(s)" in outputs[0][0]  # = MultiWorkerMirroredStrategy
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 2

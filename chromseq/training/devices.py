@@ -50,11 +50,11 @@ def make_strategy(name: str):
     """A ``tf.distribute`` strategy: auto (all local GPUs if several), one_device, mirrored, multi_worker."""
     import tensorflow as tf
 
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "multi_worker":
+    if name == "multi_worker":  # before anything touches the runtime: collectives are set up at startup
         if "TF_CONFIG" not in os.environ:
             raise ChromseqError("strategy multi_worker needs TF_CONFIG (cluster and task) in the environment")
         return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)

@@ -231,8 +231,14 @@ def train(
     cb += list(callbacks)
 
     data = _train_dataset(train_ds, cfg, first_epoch, steps, multi_worker)
-    model.fit(data, epochs=cfg.train.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
-              callbacks=cb, verbose=cfg.train.verbose, shuffle=False)  # the stream shuffles
+    if multi_worker:
+        from chromseq.training.custom_loop import fit_distributed
+
+        fit_distributed(model, strategy, data, epochs=cfg.train.epochs, initial_epoch=first_epoch,
+                        steps_per_epoch=steps, callbacks=cb, verbose=cfg.train.verbose)
+    else:
+        model.fit(data, epochs=cfg.train.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+                  callbacks=cb, verbose=cfg.train.verbose, shuffle=False)  # the stream shuffles
 
     best = run_dir / runs.CHECKPOINT_DIR / "best.keras"
     final = runs.load_model(best if best.exists() else run_dir / runs.CHECKPOINT_DIR / "last.keras")
