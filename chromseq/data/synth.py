@@ -254,7 +254,7 @@ def write_bundle(
     motifs: list[Motif] | None = None,
     seed: int = 0,
 ) -> dict:
-    """Write train.mat (v7.3), valid.mat, test.mat (v5), features.tsv/.xlsx, truth.json, planted_*.npz."""
+    """Write train.mat (v7.3), valid.mat, test.mat (v5), features.tsv/.xlsx, truth.json, motifs.meme, planted_*.npz."""
     from chromseq.data.mat import write_mat_v5, write_mat_v73
     from chromseq.runs import write_json
 
@@ -289,5 +289,8 @@ def write_bundle(
                 "center (True when inside the labelled central bin)",
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
+    from chromseq.data.motifs import write_meme
+
+    write_meme(out / "motifs.meme", data.motifs)  # the planted PWMs, for `interpret filters --motif-db`
     write_json(out / "synth.json", summary)
     return summary

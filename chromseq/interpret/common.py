@@ -15,7 +15,7 @@ def score_model(model, logits: bool = True):
         layer = model.get_layer("logits")
     except ValueError:
         return model
-    return keras.Model(model.inputs, layer.output)
+    return keras.Model(model.input, layer.output)
 
 
 def check_feature(feature: int, model) -> int:

@@ -33,8 +33,11 @@ def _normalize_columns(pwm: np.ndarray) -> np.ndarray:
 
 
 def compare_motifs(queries: list[Motif], database: list[Motif], *, top: int = 3,
-                   min_overlap: int = 5) -> list[list[Match]]:
-    """The ``top`` best database matches of each query (both strands, all offsets)."""
+                   min_overlap: int = 6) -> list[list[Match]]:
+    """The ``top`` best database matches of each query (both strands, all offsets).
+
+    Queries narrower than ``min_overlap`` (e.g. filters that learned nothing) get no match.
+    """
     if not database:
         return [[] for _ in queries]
     widths = np.array([m.width for m in database])
@@ -48,6 +51,9 @@ def compare_motifs(queries: list[Motif], database: list[Motif], *, top: int = 3,
         padded[strand] = arr
     results = []
     for q in queries:
+        if q.width < min_overlap:
+            results.append([])
+            continue
         qn = _normalize_columns(q.pwm)
         wq = q.width
         best = np.full(len(database), -np.inf)
@@ -64,7 +70,7 @@ def compare_motifs(queries: list[Motif], database: list[Motif], *, top: int = 3,
                 overlap = np.clip(np.minimum(overlap, len(qi)), 0, None)
                 summed = corr[:, qi, dj].sum(1)  # padded columns contribute 0
                 shorter = np.minimum(widths, wq)
-                ok = overlap >= np.minimum(min_overlap, shorter)
+                ok = overlap >= np.maximum(np.minimum(min_overlap, shorter), 0.75 * shorter)
                 score = np.where(ok, summed / shorter, -np.inf)
                 better = score > best
                 for d in np.flatnonzero(better):

@@ -29,7 +29,7 @@ def filter_motifs(model, x: np.ndarray, *, threshold: float = 0.5, alphabet: str
     conv = first_conv(model)
     width = conv.kernel_size[0]
     same = conv.padding == "same"
-    sub = keras.Model(model.inputs, conv.output)
+    sub = keras.Model(model.input, conv.output)
     x = np.asarray(x, np.float32)
     acts = np.concatenate([np.asarray(sub(x[i : i + batch_size], training=False))
                            for i in range(0, len(x), batch_size)])  # (N, P, F)

@@ -46,4 +46,4 @@ def in_silico_mutagenesis(
 def _logit_model(model):
     import keras
 
-    return keras.Model(model.inputs, model.get_layer("logits").output)
+    return keras.Model(model.input, model.get_layer("logits").output)

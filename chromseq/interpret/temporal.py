@@ -25,7 +25,7 @@ def temporal_scores(model, x: np.ndarray, feature: int, batch_size: int = 256, *
     scorer = score_model(model, logits)
     x = np.asarray(x, np.float32)
     n, length, _ = x.shape
-    points = np.arange(1, length + 1, step)
+    points = np.unique(np.r_[np.arange(step, length + 1, step), length])  # always the whole sequence
     fwd = np.full((n, length), np.nan, np.float32)
     bwd = np.full((n, length), np.nan, np.float32)
     if model.input_shape[1] is None:

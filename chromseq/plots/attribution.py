@@ -1,0 +1,73 @@
+"""Figures for saliency, ISM and temporal scores along a sequence."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from chromseq.plots.logos import draw_logo
+from chromseq.plots.style import DPI
+
+
+def _window(importance: np.ndarray, width: int) -> tuple[int, int]:
+    """The ``width`` positions around the most important one."""
+    center = int(np.argmax(importance))
+    start = int(np.clip(center - width // 2, 0, max(0, len(importance) - width)))
+    return start, min(len(importance), start + width)
+
+
+def plot_saliency(x: np.ndarray, sal: np.ndarray, alphabet: str, path: str | os.PathLike, *, title: str,
+                  zoom: int = 60, planted: list[tuple[int, int]] | None = None) -> None:
+    """Top: saliency along the whole sequence (heatmap, bases x positions). Bottom: letters scaled by
+    importance around the peak."""
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(13, 5.5), dpi=DPI, gridspec_kw={"height_ratios": [1, 1.3]})
+    im = ax1.imshow(sal.T, aspect="auto", cmap="Reds", interpolation="nearest")
+    ax1.set_yticks(range(4), list(alphabet))
+    ax1.set(xlabel="position (bp)", ylabel="base", title=title)
+    for start, stop in planted or []:
+        ax1.axvspan(start - 0.5, stop - 0.5, color="blue", alpha=0.15)
+    fig.colorbar(im, ax=ax1, fraction=0.02).set_label("|gradient| x input")
+    lo, hi = _window(sal.sum(1), zoom)
+    draw_logo(ax2, sal[lo:hi], alphabet, information=False)
+    ax2.set_xticks(range(0, hi - lo, 5), [str(lo + i) for i in range(0, hi - lo, 5)], fontsize=7)
+    ax2.set(xlabel=f"position (bp), zoom on {lo}-{hi}", title="bases scaled by saliency")
+    if planted:
+        ax1.plot([], [], color="blue", alpha=0.3, lw=6, label="planted motif")
+        ax1.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_ism(x: np.ndarray, ism: np.ndarray, alphabet: str, path: str | os.PathLike, *, title: str,
+             zoom: int = 80) -> None:
+    """Heatmap of score changes for every substitution, zoomed on the most sensitive stretch."""
+    lo, hi = _window(np.abs(ism).sum(1), zoom)
+    lim = float(np.abs(ism).max()) or 1.0
+    fig, ax = plt.subplots(figsize=(13, 3), dpi=DPI)
+    im = ax.imshow(ism[lo:hi].T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    letters = [alphabet[i] if x[p].max() > 0 else "N" for p, i in zip(range(lo, hi), x[lo:hi].argmax(1))]
+    ax.set_xticks(range(hi - lo), letters, fontsize=6)
+    ax.set_yticks(range(4), list(alphabet))
+    ax.set(xlabel=f"reference sequence, positions {lo}-{hi}", ylabel="substituted base", title=title)
+    fig.colorbar(im, ax=ax, fraction=0.02).set_label("change in score")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_temporal(forward: np.ndarray, backward: np.ndarray, path: str | os.PathLike, *, title: str) -> None:
+    """Score of every prefix (forward) and suffix (backward) along the sequence."""
+    fig, ax = plt.subplots(figsize=(12, 3.5), dpi=DPI)
+    pos = np.arange(1, len(forward) + 1)
+    ok_f, ok_b = ~np.isnan(forward), ~np.isnan(backward)
+    ax.plot(pos[ok_f], forward[ok_f], label="forward: score of X[1..i]")
+    ax.plot(pos[ok_b], backward[ok_b], label="backward: score of X[i..L]")
+    ax.set(xlabel="position i (bp)", ylabel="score (logit)", title=title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
