@@ -2,8 +2,8 @@ import h5py
 from apps_helpers import MOTIF, motif_run, random_genome
 from click.testing import CliRunner
 
-from chromseq.apps.windows import center_window
 from chromseq.cli import main
+from chromseq.data.windows import center_window
 
 
 def test_center_window():

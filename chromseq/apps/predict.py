@@ -11,8 +11,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from chromseq import runs
-from chromseq.apps.windows import center_window
 from chromseq.data.encoding import one_hot
+from chromseq.data.windows import center_window
 from chromseq.errors import ChromseqError
 from chromseq.inference import predict_batches
 

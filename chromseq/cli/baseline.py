@@ -1,5 +1,211 @@
-"""CLI commands: baseline."""
+"""CLI commands: ``chromseq baseline kmer``, ``chromseq compare``, ``chromseq tfbs train|eval``."""
 
 from __future__ import annotations
 
-COMMANDS: list = []
+import click
+
+
+@click.group("baseline")
+def baseline_group() -> None:
+    """Non-neural baselines.
+
+    \b
+    Example:
+      chromseq baseline kmer --data data/synth/train.mat --test data/synth/test.mat --out runs/kmer
+    """
+
+
+@baseline_group.command("kmer")
+@click.option("--data", required=True, type=click.Path(dir_okay=False),
+              help="Training data: DeepSEA .mat / .h5 / .npz (multitask) or a DeepBind .seq.gz / labelled FASTA.")
+@click.option("--test", "test_file", type=click.Path(dir_okay=False),
+              help="Evaluation data (default: test.mat beside a .mat training file).")
+@click.option("--out", "out_dir", default="runs/kmer", show_default=True, type=click.Path(file_okay=False))
+@click.option("--max-samples", default=20000, show_default=True, type=click.IntRange(1),
+              help="Training samples read from a multitask file.")
+@click.option("--features", "pattern", help="Only features matching this name pattern (or indices).")
+@click.option("--class-weight", is_flag=True, help="Balance classes in each regression.")
+@click.option("--crop", type=click.IntRange(1), help="Count k-mers on the central N bp only (e.g. 200).")
+@click.option("--jobs", default=-1, show_default=True, type=int, help="Parallel regressions (-1 = all cores).")
+def kmer(data, test_file, out_dir, max_samples, pattern, class_weight, crop, jobs) -> None:
+    """k-mer (k = 1..5, 1,364 counts) logistic regression, one per feature, with per-feature F1.
+
+    Writes model.joblib, performance.tsv (auroc, auprc, f1 at 0.5, best_f1...) and summary.json.
+    """
+    from pathlib import Path
+
+    import numpy as np
+
+    from chromseq import runs
+    from chromseq.baseline.kmer import kmer_counts
+    from chromseq.baseline.logistic import fit_kmer_baseline
+    from chromseq.data.annotations import FeatureTable
+    from chromseq.evaluation.metrics import mean_f1, per_feature_metrics, summarize
+    from chromseq.evaluation.tables import performance_rows, write_table
+
+    out = Path(out_dir)
+    suffix = "".join(Path(data).suffixes)
+    if ".seq" in suffix or suffix.endswith((".fa", ".fasta", ".fa.gz")):
+        from chromseq.data.deepbind import read_binary, with_shuffled_negatives
+
+        train = read_binary(data)
+        if train.labels.all():
+            train = with_shuffled_negatives(train)
+        if not test_file:
+            raise click.UsageError("give --test for DeepBind/FASTA data")
+        test = read_binary(test_file, length=len(train.seqs[0]))
+        xtr, ytr = kmer_counts(train.seqs), train.labels[:, None]
+        xte, yte = kmer_counts(test.seqs), test.labels[:, None]
+        table = FeatureTable([Path(data).name.split(".")[0]], ["NA"], ["NA"], ["NA"], ["TF"])
+    else:
+        from chromseq.data import open_dataset
+
+        tr = open_dataset(data, max_samples=max_samples, crop=crop, features=pattern or None)
+        test_file = test_file or str(Path(data).with_name("test.mat"))
+        te = open_dataset(test_file, crop=crop, features=pattern or None)
+        (x, ytr), (xt, yte) = tr.load(), te.load()
+        xtr, xte = kmer_counts(x, alphabet=tr.alphabet), kmer_counts(xt, alphabet=te.alphabet)
+        names = tr.feature_names or [f"feature_{i}" for i in range(tr.n_features)]
+        table_path = Path(data).with_name("features.tsv")
+        table = FeatureTable.read(table_path, n_features=tr.total_features) if table_path.exists() else None
+        table = table.subset(tr.features) if table is not None and tr.features is not None else table
+        table = table or FeatureTable(names, *[["NA"] * len(names)] * 3, ["all"] * len(names))
+    model = fit_kmer_baseline(xtr, ytr, class_weight="balanced" if class_weight else None, n_jobs=jobs)
+    pred = model.predict(xte)
+    metrics = per_feature_metrics(yte, pred)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "model.joblib")
+    write_table(out / "performance.tsv", performance_rows(metrics, table))
+    f1, n = mean_f1(yte, pred)
+    summary = {"train": str(data), "test": str(test_file), "train_samples": int(len(xtr)),
+               "test_samples": int(len(xte)), "mean_f1": f1, "features_with_1pct_positives": n,
+               "classes": summarize(metrics, table.feature_class)}
+    runs.write_json(out / "summary.json", summary)
+    click.echo(f"k-mer baseline: mean F1 {f1:.4f} over {n} features with >= 1 % positives; "
+               f"mean AUROC {np.nanmean(metrics['auroc']):.4f}; wrote {out}/performance.tsv, model.joblib")
+
+
+@click.command("compare")
+@click.option("--run", "run_dirs", multiple=True, required=True, type=click.Path(exists=True, file_okay=False),
+              help="A trained run with an evaluation (repeatable).")
+@click.option("--baseline", "baseline_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="Output folder of `chromseq baseline kmer` on the same test data.")
+@click.option("--eval-name", default="test", show_default=True, help="Which <run>/eval/<name> to compare.")
+@click.option("--out", "out_dir", default="runs/compare", show_default=True, type=click.Path(file_okay=False))
+def compare(run_dirs, baseline_dir, eval_name, out_dir) -> None:
+    """Mean per-feature F1 of networks vs the k-mer baseline and the share of features each network wins.
+
+    \b
+    Example:
+      chromseq eval --run runs/demo --data data/synth/test.mat
+      chromseq baseline kmer --data data/synth/train.mat --out runs/kmer --crop 200
+      chromseq compare --run runs/demo --baseline runs/kmer
+    """
+    from pathlib import Path
+
+    from chromseq import runs
+    from chromseq.baseline.compare import compare_tables, plot_scatter
+    from chromseq.evaluation.tables import read_table
+
+    base = read_table(Path(baseline_dir) / "performance.tsv")
+    nets = {}
+    for r in run_dirs:
+        path = Path(r) / "eval" / eval_name / "performance.tsv"
+        if not path.exists():
+            raise click.UsageError(f"{path} not found: run `chromseq eval --run {r} --data <{eval_name} file>` first")
+        nets[Path(r).name] = read_table(path)
+    result = compare_tables(base, nets)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_scatter(base, nets, result["keep"], out / "f1_scatter.png")
+    result.pop("keep")
+    runs.write_json(out / "compare.json", result)
+    click.echo(f"{result['n_features']} features with >= 1 % positives")
+    click.echo(f"  k-mer logistic regression: mean F1 {result['baseline']['mean']:.4f}")
+    for name, s in result["networks"].items():
+        click.echo(f"  {name}: mean F1 {s['mean']:.4f}; better than the baseline on {s['share_better']:.1%} of features")
+    click.echo(f"wrote {out}/compare.json, f1_scatter.png")
+
+
+@click.group("tfbs")
+def tfbs_group() -> None:
+    """Binary TF-binding classification on DeepBind / DeMo ENCODE ChIP-seq folds."""
+
+
+@tfbs_group.command("train")
+@click.option("--train", "train_file", type=click.Path(dir_okay=False), help="Training fold (_AC.seq.gz or labelled FASTA).")
+@click.option("--test", "test_file", type=click.Path(dir_okay=False), help="Test fold (_B.seq.gz).")
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="A DeepBind folder with train/*_AC.seq.gz and test/*_B.seq.gz: every TF.")
+@click.option("--model", "models", multiple=True, default=("demo_cnn", "demo_rnn", "demo_cnn_rnn", "deepsea"),
+              show_default=True, help="Models to train (repeatable).")
+@click.option("--out", "out_dir", default="runs/tfbs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--epochs", default=15, show_default=True, type=click.IntRange(1))
+@click.option("--no-kmer", is_flag=True, help="Skip the k-mer logistic baseline.")
+@click.option("--seed", default=0, show_default=True, type=int)
+def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, no_kmer, seed) -> None:
+    """Train each model on each TF and report test AUROC/AUPRC/F1 as one table (results.tsv).
+
+    \b
+    Examples:
+      chromseq tfbs train --dir ../shared/data/deepbind_encode --out runs/tfbs
+      chromseq tfbs train --train ARID3A_AC.seq.gz --test ARID3A_B.seq.gz --model demo_cnn
+    """
+    from pathlib import Path
+
+    from chromseq.training.binary import kmer_binary, pair_folds, train_binary
+
+    if directory:
+        pairs = pair_folds(directory)
+    elif train_file and test_file:
+        pairs = [(Path(train_file), Path(test_file))]
+    else:
+        raise click.UsageError("give --dir, or --train and --test")
+    out = Path(out_dir)
+    rows = []
+    for train, test in pairs:
+        tf = train.name.split(".")[0].removesuffix("_AC")
+        if not no_kmer:
+            rows.append(kmer_binary(train, test, seed=seed))
+            click.echo(_row(rows[-1]))
+        for name in models:
+            rows.append(train_binary(train, test, name, out / tf / name, epochs=epochs, seed=seed))
+            click.echo(_row(rows[-1]))
+    out.mkdir(parents=True, exist_ok=True)
+    keys = ["tf", "model", "auroc", "auprc", "f1", "epochs_run", "train_sequences", "test_sequences"]
+    with open(out / "results.tsv", "w") as fh:
+        fh.write("\t".join(keys) + "\n")
+        fh.writelines("\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + "\n"
+                      for r in rows)
+    click.echo(f"wrote {out}/results.tsv")
+
+
+def _row(r: dict) -> str:
+    return f"{r['tf']:<48} {r['model']:<14} AUROC {r['auroc']:.4f}  AUPRC {r['auprc']:.4f}  F1 {r['f1']:.4f}"
+
+
+@tfbs_group.command("eval")
+@click.option("--run", "run_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--data", required=True, type=click.Path(dir_okay=False), help="A DeepBind fold or labelled FASTA.")
+def tfbs_eval(run_dir, data) -> None:
+    """Evaluate a trained binary run on a fold (AUROC, AUPRC, F1).
+
+    \b
+    Example:
+      chromseq tfbs eval --run runs/tfbs/CTCF/demo_cnn --data ../shared/data/deepbind_encode/ood/CTCF_NH-A_CTCF_Broad_B.seq.gz
+    """
+    from chromseq import runs
+    from chromseq.data.deepbind import read_binary
+    from chromseq.data.encoding import one_hot
+    from chromseq.evaluation.metrics import binary_metrics
+    from chromseq.inference import predict_batches
+
+    info = runs.read_run_info(run_dir)
+    data_set = read_binary(data, length=info.seq_len)
+    model = runs.load_model(run_dir)
+    score = predict_batches(model, one_hot(data_set.seqs, info.alphabet), alphabet=info.alphabet)[:, 0]
+    m = binary_metrics(data_set.labels, score)
+    click.echo(f"{data}: {len(data_set)} sequences, AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}, F1 {m['f1']:.4f}")
+
+
+COMMANDS: list = [baseline_group, compare, tfbs_group]

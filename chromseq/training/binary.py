@@ -1,0 +1,117 @@
+"""Binary TF-binding classification (DeepBind / DeMo ENCODE folds): one TF, one model at a time.
+
+Training folds hold bound sequences only; each gets a dinucleotide-shuffled negative. A tenth of
+the training pairs (a sequence and its shuffle together, so nothing leaks) is held out for early
+stopping; the test fold is used once, for the reported numbers. The trained model is saved as a
+run directory, so ``chromseq interpret saliency --run ...`` works on it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from chromseq import runs
+from chromseq.data.deepbind import BinarySet, read_binary, with_shuffled_negatives
+from chromseq.data.encoding import one_hot
+from chromseq.errors import ChromseqError
+from chromseq.evaluation.metrics import binary_metrics
+
+#: defaults that fit 101-bp inputs (DeepSEA's three pools of 4 need >= 163 bp)
+SHORT_INPUT_DEFAULTS = {
+    "deepsea": {"pool_size": 2, "conv_filters": [128, 192, 256], "dense_units": 128},
+}
+
+
+def split_pairs(data: BinarySet, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of train/valid, keeping each positive with its shuffle (ids 'x' and 'x_shuf')."""
+    base = np.array([i.removesuffix("_shuf") for i in data.ids])
+    groups = np.unique(base)
+    rng = np.random.default_rng(seed)
+    valid_groups = set(rng.choice(groups, max(1, int(len(groups) * valid_fraction)), replace=False))
+    is_valid = np.array([b in valid_groups for b in base])
+    return np.flatnonzero(~is_valid), np.flatnonzero(is_valid)
+
+
+def train_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, model_name: str,
+                 run_dir: str | os.PathLike, *, params: dict | None = None, epochs: int = 15, batch_size: int = 128,
+                 learning_rate: float = 1e-3, patience: int = 3, valid_fraction: float = 0.1, seed: int = 0,
+                 length: int | None = None, verbose: int = 0) -> dict:
+    """Train ``model_name`` on one TF's training fold; return test metrics (auroc, auprc, f1)."""
+    import keras
+
+    from chromseq.inference import predict_batches
+    from chromseq.models import build_model
+    from chromseq.training.callbacks import save_model_atomic
+
+    train = read_binary(train_file, length=length)
+    if not train.labels.any():
+        raise ChromseqError(f"{train_file}: no bound (positive) sequences")
+    if train.labels.all():
+        train = with_shuffled_negatives(train, seed)
+    test = read_binary(test_file, length=length or len(train.seqs[0]))
+    tr, va = split_pairs(train, valid_fraction, seed)
+    x = one_hot(train.seqs, "ACGT", dtype=np.float32)
+    y = train.labels.astype(np.float32)[:, None]
+    keras.utils.set_random_seed(seed)
+    p = {**SHORT_INPUT_DEFAULTS.get(model_name, {}), **(params or {})} if x.shape[1] < 163 else dict(params or {})
+    model = build_model(model_name, x.shape[1], 1, **p)
+    model.compile(keras.optimizers.Adam(learning_rate), "binary_crossentropy", metrics=[keras.metrics.AUC(name="auc")])
+    stop = keras.callbacks.EarlyStopping("val_auc", mode="max", patience=patience, restore_best_weights=True)
+    history = model.fit(x[tr], y[tr], validation_data=(x[va], y[va]), epochs=epochs, batch_size=batch_size,
+                        callbacks=[stop], verbose=verbose, shuffle=True)
+    xt = one_hot(test.seqs, "ACGT", dtype=np.float32)
+    score = predict_batches(model, xt, alphabet="ACGT")[:, 0]
+    metrics = binary_metrics(test.labels, score)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_model_atomic(model, run_dir / runs.MODEL_FILE)
+    name = Path(train_file).name.split(".")[0].removesuffix("_AC")
+    runs.write_run_info(run_dir, runs.RunInfo(path=run_dir, alphabet="ACGT", seq_len=x.shape[1], n_features=1,
+                                              task="binary", extra={"train": str(train_file), "test": str(test_file),
+                                                                    "model": model_name}))
+    from chromseq.data.annotations import FeatureTable
+
+    cell = name.split("_")[1] if "_" in name else "NA"
+    FeatureTable([name], [cell], [name.split("_")[0]], ["None"], ["TF"]).write_tsv(run_dir / runs.FEATURES_FILE)
+    result = {"tf": name, "model": model_name, "epochs_run": len(history.history["loss"]),
+              "train_sequences": int(len(tr)), "valid_sequences": int(len(va)), "test_sequences": len(test),
+              **{k: metrics[k] for k in ("auroc", "auprc", "f1")}}
+    runs.write_json(run_dir / runs.METRICS_FILE, result)
+    np.savez_compressed(run_dir / "test_predictions.npz", y_true=test.labels, y_pred=score)
+    return result
+
+
+def kmer_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, *, seed: int = 0,
+                valid_fraction: float = 0.1, length: int | None = None) -> dict:
+    """The k-mer logistic baseline on exactly the training pairs the networks use."""
+    from chromseq.baseline.kmer import kmer_counts
+    from chromseq.baseline.logistic import fit_kmer_baseline
+
+    train = read_binary(train_file, length=length)
+    if train.labels.all():
+        train = with_shuffled_negatives(train, seed)
+    test = read_binary(test_file, length=length or len(train.seqs[0]))
+    tr, _ = split_pairs(train, valid_fraction, seed)
+    base = fit_kmer_baseline(kmer_counts([train.seqs[i] for i in tr]), train.labels[tr], n_jobs=1, verbose=False)
+    score = base.predict(kmer_counts(test.seqs))[:, 0]
+    m = binary_metrics(test.labels, score)
+    name = Path(train_file).name.split(".")[0].removesuffix("_AC")
+    return {"tf": name, "model": "kmer_logistic", "epochs_run": 0, "train_sequences": int(len(tr)),
+            "valid_sequences": 0, "test_sequences": len(test), **{k: m[k] for k in ("auroc", "auprc", "f1")}}
+
+
+def pair_folds(directory: str | os.PathLike) -> list[tuple[Path, Path]]:
+    """(train, test) pairs of a DeepBind folder: ``train/X_AC.seq.gz`` with ``test/X_B.seq.gz``."""
+    directory = Path(directory)
+    pairs = []
+    for train in sorted((directory / "train").glob("*_AC.seq*")):
+        stem = train.name.split("_AC.seq")[0]
+        tests = sorted((directory / "test").glob(f"{stem}_B.seq*"))
+        if tests:
+            pairs.append((train, tests[0]))
+    if not pairs:
+        raise ChromseqError(f"{directory}: no train/*_AC.seq.gz with a matching test/*_B.seq.gz")
+    return pairs
