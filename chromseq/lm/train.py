@@ -1,0 +1,233 @@
+"""Train, evaluate and sample genome language models; run directories as for chromseq train."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from chromseq import runs
+from chromseq.errors import ChromseqError
+from chromseq.lm.data import load_genome, windows
+
+
+@dataclass
+class LMModelConfig:
+    cell: str = "gru"            # gru | lstm | simple | cwrnn
+    units: int = 128
+    layers: int = 2
+    embedding_dim: int = 8
+    dropout: float = 0.0
+
+
+@dataclass
+class LMDataConfig:
+    seq_len: int = 100
+    valid_fraction: float = 0.1
+    test_fraction: float = 0.1
+    skip_n: bool = True          # drop windows with N (else their N targets are masked out of the loss)
+
+
+@dataclass
+class LMTrainConfig:
+    epochs: int = 5
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    minutes: float | None = None  # stop after this many minutes (checked between epochs)
+    patience: int | None = 3
+    verbose: int = 1
+
+
+@dataclass
+class LMConfig:
+    name: str = "lm"
+    seed: int = 0
+    model: LMModelConfig = field(default_factory=LMModelConfig)
+    data: LMDataConfig = field(default_factory=LMDataConfig)
+    train: LMTrainConfig = field(default_factory=LMTrainConfig)
+
+    def to_dict(self) -> dict:
+        import dataclasses
+
+        return dataclasses.asdict(self)
+
+
+def load_lm_config(source: str | os.PathLike | dict | None, overrides=()) -> LMConfig:
+    """Validate an LM config (YAML path or mapping) the same way as training configs."""
+    import yaml
+
+    from chromseq.config import _build, apply_overrides
+
+    if source is None:
+        data = {}
+    elif isinstance(source, dict):
+        data = dict(source)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise ChromseqError(f"{path}: config file not found")
+        data = yaml.safe_load(path.read_text()) or {}
+    cfg = _build(LMConfig, apply_overrides(data, overrides), "")
+    for key in ("seq_len",):
+        if getattr(cfg.data, key) <= 1:
+            raise ChromseqError(f"config field data.{key}: must be at least 2")
+    if cfg.train.batch_size <= 0 or cfg.train.epochs <= 0:
+        raise ChromseqError("config fields train.batch_size and train.epochs must be positive")
+    return cfg
+
+
+def _xy(w: np.ndarray):
+    x = w[:, :-1].astype(np.int32)
+    y = w[:, 1:].astype(np.int32)
+    weight = (y < 4).astype(np.float32)
+    return x, np.minimum(y, 3), weight
+
+
+def cross_entropy(model, parts: list[np.ndarray], seq_len: int, batch_size: int = 256) -> tuple[float, int]:
+    """Mean next-base cross-entropy (nats) on held-out regions, and the number of bases scored.
+
+    Windows overlap by half: each base is scored once, in the second half of a window, so it is
+    predicted from at least ``seq_len // 2`` bases of context (only a region's first window is
+    scored from its start). N targets are not scored.
+    """
+    stride = max(1, seq_len // 2)
+    total, count = 0.0, 0.0
+    for part in parts:
+        n = (len(part) - 1 - seq_len) // stride + 1
+        if len(part) <= seq_len or n <= 0:
+            continue
+        starts = np.arange(n) * stride
+        w = part[starts[:, None] + np.arange(seq_len + 1)]
+        x, y, weight = _xy(w)
+        weight[1:, : seq_len - stride] = 0.0  # already scored by the previous window
+        for i in range(0, len(x), batch_size):
+            p = np.asarray(model(x[i : i + batch_size], training=False))
+            picked = np.take_along_axis(p, y[i : i + batch_size, :, None], -1)[..., 0]
+            total += float(-(np.log(np.clip(picked, 1e-12, 1)) * weight[i : i + batch_size]).sum())
+            count += float(weight[i : i + batch_size].sum())
+    if count == 0:
+        return float("nan"), 0
+    return total / count, int(count)
+
+
+def train_lm(fasta: str | os.PathLike, config: str | os.PathLike | dict | None, run_dir: str | os.PathLike, *,
+             resume: bool = False, overwrite: bool = False, overrides=()) -> Path:
+    """Train a next-nucleotide model on the training region of ``fasta``; checkpoints each epoch."""
+    import keras
+
+    from chromseq.lm.model import build_lm
+    from chromseq.training.callbacks import save_model_atomic
+
+    cfg = load_lm_config(config, overrides)
+    run_dir = Path(run_dir)
+    state_path = run_dir / "checkpoints" / "state.json"
+    if resume:
+        if not state_path.exists():
+            raise ChromseqError(f"{run_dir}: nothing to resume (no checkpoints/state.json)")
+        state = json.loads(state_path.read_text())
+    else:
+        if run_dir.exists() and any(run_dir.iterdir()):
+            if not overwrite:
+                raise ChromseqError(f"{run_dir}: run directory already exists; use --overwrite or --resume")
+            shutil.rmtree(run_dir)
+        state = {"epoch": 0, "best": math.inf, "wait": 0}
+    d, t = cfg.data, cfg.train
+    genome = load_genome(fasta, valid_fraction=d.valid_fraction, test_fraction=d.test_fraction, min_length=d.seq_len + 1)
+    for region in ("valid", "test"):
+        if max((len(p) for p in getattr(genome, region)), default=0) <= d.seq_len:
+            raise ChromseqError(f"sequence length {d.seq_len} exceeds the {region} region "
+                                f"({max(len(p) for p in getattr(genome, region))} bp); use a shorter data.seq_len")
+    keras.utils.set_random_seed(cfg.seed)
+    if resume:
+        model = runs.load_model(run_dir / "checkpoints" / "last.keras", compile=True)
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        model = build_lm(**vars(cfg.model))
+        model.compile(keras.optimizers.Adam(t.learning_rate), "sparse_categorical_crossentropy", weighted_metrics=[])
+        import yaml
+
+        runs.atomic_write_text(run_dir / runs.CONFIG_FILE, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        runs.write_json(run_dir / "genome.json", {"fasta": str(fasta), **genome.describe()})
+    started = time.time()
+    history = run_dir / runs.HISTORY_FILE
+    if not history.exists():
+        history.write_text("epoch,loss,val_loss,val_perplexity,seconds\n")
+    for epoch in range(state["epoch"], t.epochs):
+        rng = np.random.default_rng([cfg.seed, epoch])
+        w = windows(genome.train, d.seq_len, rng=rng, skip_n=d.skip_n)
+        w = w[rng.permutation(len(w))]
+        x, y, weight = _xy(w)
+        tic = time.time()
+        fit = model.fit(x, y, sample_weight=weight, batch_size=t.batch_size, epochs=1, verbose=t.verbose, shuffle=False)
+        val_ce, _ = cross_entropy(model, genome.valid, d.seq_len)
+        loss = float(fit.history["loss"][0])
+        with open(history, "a") as fh:
+            fh.write(f"{epoch},{loss:.6f},{val_ce:.6f},{math.exp(val_ce):.6f},{time.time() - tic:.1f}\n")
+        print(f"epoch {epoch + 1}/{t.epochs}: loss {loss:.4f}, validation perplexity {math.exp(val_ce):.4f}", flush=True)
+        improved = val_ce < state["best"]
+        if improved:
+            save_model_atomic(model, run_dir / "checkpoints" / "best.keras")
+            state["best"], state["wait"] = val_ce, 0
+        else:
+            state["wait"] += 1
+        save_model_atomic(model, run_dir / "checkpoints" / "last.keras")
+        state["epoch"] = epoch + 1
+        runs.atomic_write_text(state_path, json.dumps(state))
+        if t.patience is not None and state["wait"] >= t.patience:
+            print("early stopping", flush=True)
+            break
+        if t.minutes is not None and (time.time() - started) / 60 >= t.minutes:
+            print(f"time budget of {t.minutes} min reached", flush=True)
+            break
+    best = run_dir / "checkpoints" / "best.keras"
+    save_model_atomic(runs.load_model(best if best.exists() else run_dir / "checkpoints" / "last.keras"),
+                      run_dir / runs.MODEL_FILE)
+    return run_dir
+
+
+def evaluate_lm(run_dir: str | os.PathLike, fasta: str | os.PathLike | None = None, *,
+                markov_orders=range(13), alpha: float = 0.5) -> dict:
+    """Held-out (test region) perplexity and bits per base, beside order-k Markov perplexities."""
+    from chromseq.lm.markov import markov_table
+
+    run_dir = Path(run_dir)
+    cfg = load_lm_config(run_dir / runs.CONFIG_FILE)
+    fasta = fasta or json.loads((run_dir / "genome.json").read_text())["fasta"]
+    genome = load_genome(fasta, valid_fraction=cfg.data.valid_fraction, test_fraction=cfg.data.test_fraction)
+    model = runs.load_model(run_dir)
+    ce, n = cross_entropy(model, genome.test, cfg.data.seq_len)
+    markov = markov_table(genome.train, genome.test, markov_orders, alpha)
+    best_k = min(markov, key=lambda k: markov[k] if not math.isnan(markov[k]) else math.inf)
+    metrics = {"perplexity": math.exp(ce), "bits_per_base": ce / math.log(2), "cross_entropy_nats": ce,
+               "test_bases_scored": n, "markov_perplexity": {str(k): v for k, v in markov.items()},
+               "best_markov_order": best_k, "best_markov_perplexity": markov[best_k],
+               "beats_best_markov": math.exp(ce) < markov[best_k], **genome.describe()}
+    runs.write_json(run_dir / runs.METRICS_FILE, metrics)
+    return metrics
+
+
+def sample_lm(run_dir: str | os.PathLike, length: int, *, temperature: float = 1.0, seed: int = 0,
+              prime: str = "") -> str:
+    """Generate ``length`` bases, each drawn from the model's next-base distribution ** (1/temperature)."""
+    if temperature <= 0:
+        raise ChromseqError("temperature must be positive")
+    from chromseq.data.encoding import encode_indices
+
+    run_dir = Path(run_dir)
+    cfg = load_lm_config(run_dir / runs.CONFIG_FILE)
+    model = runs.load_model(run_dir)
+    rng = np.random.default_rng(seed)
+    seq = list(encode_indices(prime, "ACGT")) if prime else [int(rng.integers(4))]
+    context = cfg.data.seq_len
+    for _ in range(length):
+        window = np.array(seq[-context:], np.int32)[None]
+        p = np.asarray(model(window, training=False))[0, -1].astype(np.float64)
+        p = np.exp(np.log(np.clip(p, 1e-12, 1)) / temperature)
+        seq.append(int(rng.choice(4, p=p / p.sum())))
+    return "".join("ACGT"[i] if i < 4 else "N" for i in seq[len(prime) if prime else 1:])
