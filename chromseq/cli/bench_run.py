@@ -1,0 +1,77 @@
+"""CLI commands: ``chromseq bench train`` and ``chromseq bench predict`` (``bench device`` is in train.py)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from chromseq.cli.bench import bench_group
+
+MODELS = ("deepsea", "danq", "gru_stack", "demo_cnn_rnn")
+
+
+@bench_group.command("train")
+@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False), help="A train.mat (e.g. synthetic).")
+@click.option("--model", "models", multiple=True, default=MODELS, show_default=True)
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
+@click.option("--batches", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--precision", type=click.Choice(["float32", "bf16"]), default="float32", show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the results here.")
+def bench_train(data, models, batch_size, batches, precision, json_out) -> None:
+    """Training samples/s from the file on disk vs from arrays in memory, the loader alone, peak RSS.
+
+    \b
+    Example:
+      chromseq data synth --out data/bench --train 20000 --valid 100 --test 100
+      chromseq bench train --data data/bench/train.mat --model deepsea --model gru_stack
+    """
+    from chromseq.bench import machine, run_isolated
+
+    results = {"machine": machine(), "loader": run_isolated(["loader", data]),
+               "matmul": run_isolated(["matmul"]), "train": []}
+    click.echo(f"machine: {results['machine']}")
+    click.echo(f"loader alone: {results['loader']['samples_per_s']:.0f} samples/s, "
+               f"peak RSS {results['loader']['peak_rss_mb']:.0f} MB; matmul {results['matmul']['gflops']:.0f} GFLOP/s")
+    click.echo(f"{'model':<14} {'disk/s':>8} {'memory/s':>9} {'ratio':>6} {'RSS disk MB':>12} {'RSS mem MB':>11}")
+    for m in models:
+        opts = [f"batch_size={batch_size}", f"batches={batches}", f"precision={precision}"]
+        disk = run_isolated(["train_disk", f"{m}:{data}", *opts])
+        mem = run_isolated(["train_memory", f"{m}:{data}", *opts])
+        results["train"].append({"model": m, "disk": disk, "memory": mem})
+        click.echo(f"{m:<14} {disk['samples_per_s']:>8.1f} {mem['samples_per_s']:>9.1f} "
+                   f"{disk['samples_per_s'] / mem['samples_per_s']:>6.2f} {disk['peak_rss_mb']:>12.0f} "
+                   f"{mem['peak_rss_mb']:>11.0f}")
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(results, fh, indent=2)
+
+
+@bench_group.command("predict")
+@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "models", multiple=True, default=MODELS, show_default=True)
+@click.option("--samples", default=1024, show_default=True, type=click.IntRange(1))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False))
+def bench_predict(data, models, samples, json_out) -> None:
+    """Inference samples/s: chromseq's predict path vs a bare compiled call vs model.predict.
+
+    \b
+    Example:
+      chromseq bench predict --data data/bench/train.mat --model deepsea
+    """
+    from chromseq.bench import run_isolated
+
+    rows = []
+    click.echo(f"{'model':<14} {'chromseq/s':>11} {'bare/s':>8} {'predict()/s':>12} {'chromseq/bare':>14}")
+    for m in models:
+        r = run_isolated(["predict", f"{m}:{data}", f"samples={samples}"])
+        s = r["samples_per_s"]
+        rows.append(r)
+        click.echo(f"{m:<14} {s['chromseq']:>11.1f} {s['bare_call']:>8.1f} {s['model_predict']:>12.1f} "
+                   f"{s['chromseq'] / s['bare_call']:>14.2f}")
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(rows, fh, indent=2)
+
+
+COMMANDS: list = []
