@@ -68,7 +68,7 @@ def write_report(run_dir: str | os.PathLike, out_file: str | os.PathLike | None 
         m = json.loads(metrics_path.read_text())
         parts.append("<h2>Validation (best epoch)</h2><table><tr>" + "".join(
             f"<th>{html.escape(k)}</th>" for k in m) + "</tr><tr>" + "".join(
-            _cell(float(v)) if isinstance(v, int | float) and not isinstance(v, bool) else _cell(v if v is not None else float("nan"))
+            _cell(float(v)) if isinstance(v, float) else _cell(v if v is not None else float("nan"))
             for v in m.values()) + "</tr></table>")
     if eval_dir and (eval_dir / "summary.json").exists():
         s = json.loads((eval_dir / "summary.json").read_text())
@@ -78,7 +78,7 @@ def write_report(run_dir: str | os.PathLike, out_file: str | os.PathLike | None 
         parts.append("<table><thead><tr><th>class</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr></thead><tbody>")
         for label, row in s["classes"].items():
             parts.append(f"<tr><td>{html.escape(label)}</td>" + "".join(
-                _cell(float(row[c]) if row.get(c) is not None else float("nan")) if "n_" not in c
+                _cell(float(row[c]) if row.get(c) is not None else float("nan")) if not c.startswith("n_")
                 else f"<td class='num'>{row[c]}</td>" for c in cols) + "</tr>")
         parts.append("</tbody></table>")
         rows = read_table(eval_dir / "performance.tsv")
