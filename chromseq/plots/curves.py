@@ -8,6 +8,7 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from chromseq.plots.style import DPI, class_color
@@ -41,8 +42,8 @@ def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], featur
         label = f"{r['name']} ({r['feature_class']})"
         fpr, tpr, _ = roc_curve(y, s)
         prec, rec, _ = precision_recall_curve(y, s)
-        ax1.plot(fpr, tpr, color=cmap(n), lw=1.5, label=f"{label}: {r['auroc']:.3f}")
-        ax2.plot(rec, prec, color=cmap(n), lw=1.5, label=f"{label}: {r['auprc']:.3f}")
+        ax1.plot(fpr, tpr, color=cmap(n), lw=1.5, label=f"{label}: {_auc(r['auroc'])}")
+        ax2.plot(rec, prec, color=cmap(n), lw=1.5, label=f"{label}: {_auc(r['auprc'])}")
     ax1.plot([0, 1], [0, 1], "--", color="gray", lw=1, label="chance")
     ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curves (legend: AUROC)")
     ax2.set(xlabel="recall", ylabel="precision", title="Precision-recall curves (legend: AUPRC)")
@@ -53,6 +54,11 @@ def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], featur
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _auc(value: float) -> str:
+    """Legend text: NA (too few positives or no negatives) rather than 'nan'."""
+    return "NA (too few positives)" if math.isnan(value) else f"{value:.3f}"
 
 
 def plot_auc_distribution(rows: list[dict], path: str | os.PathLike, metric: str = "auroc") -> None:
@@ -94,6 +100,7 @@ def plot_training_curves(history: dict[str, np.ndarray], path: str | os.PathLike
                 ax.plot(epochs, history[key], marker="o", label=key.replace("val_", "validation ").replace("_", " "))
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.suptitle("Training curves")
