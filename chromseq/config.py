@@ -134,6 +134,12 @@ def _check_type(value: Any, annotation: Any, where: str) -> Any:
             raise ChromseqError(f"config field {where}: expected an integer, got {value!r}")
         return value
     if annotation is float:
+        if isinstance(value, str):
+            # PyYAML (YAML 1.1) reads 1e-3 without a dot as a string
+            try:
+                value = float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ChromseqError(f"config field {where}: expected a number, got {value!r}")
         return float(value)
