@@ -52,18 +52,21 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def bench_loader(path: str, batch_size: int = 256, batches: int = 200) -> dict:
+def bench_loader(path: str, batch_size: int = 256, batches: int = 200, block_size: int = 4096) -> dict:
     from chromseq.data import iter_batches, open_dataset
 
     ds = open_dataset(path)
     n = 0
     start = time.perf_counter()
-    for i, (x, _) in enumerate(iter_batches(ds, batch_size=batch_size, seed=0)):
+    pool = max(4, 16384 // block_size)  # same pool memory whatever the block size
+    for i, (x, _) in enumerate(iter_batches(ds, batch_size=batch_size, seed=0, block_size=block_size,
+                                            shuffle_buffer_blocks=pool)):
         n += len(x)
         if i + 1 >= batches:
             break
     seconds = time.perf_counter() - start
-    return {"mode": "loader", "samples_per_s": n / seconds, "samples": n, "peak_rss_mb": peak_rss_mb()}
+    return {"mode": "loader", "block_size": block_size, "samples_per_s": n / seconds, "samples": n,
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def bench_train(model_name: str, source: str, path: str, *, batch_size: int = 64, batches: int = 8, warmup: int = 2,

@@ -9,6 +9,8 @@ import click
 from chromseq.cli.bench import bench_group
 
 MODELS = ("deepsea", "danq", "gru_stack", "demo_cnn_rnn")
+#: training FLOPs per 1000-bp sample (3x the forward pass), where the issue states them
+TRAIN_GFLOP_PER_SAMPLE = {"deepsea": 3.3}
 
 
 @bench_group.command("train")
@@ -17,8 +19,10 @@ MODELS = ("deepsea", "danq", "gru_stack", "demo_cnn_rnn")
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
 @click.option("--batches", default=8, show_default=True, type=click.IntRange(1))
 @click.option("--precision", type=click.Choice(["float32", "bf16"]), default="float32", show_default=True)
+@click.option("--store", type=click.Path(exists=True, dir_okay=False),
+              help="The same data converted by `chromseq data convert`: measured beside the .mat.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the results here.")
-def bench_train(data, models, batch_size, batches, precision, json_out) -> None:
+def bench_train(data, models, batch_size, batches, precision, store, json_out) -> None:
     """Training samples/s from the file on disk vs from arrays in memory, the loader alone, peak RSS.
 
     \b
@@ -28,20 +32,32 @@ def bench_train(data, models, batch_size, batches, precision, json_out) -> None:
     """
     from chromseq.bench import machine, run_isolated
 
-    results = {"machine": machine(), "loader": run_isolated(["loader", data]),
-               "matmul": run_isolated(["matmul"]), "train": []}
+    results = {"machine": machine(), "loader": [], "matmul": run_isolated(["matmul"]), "train": []}
     click.echo(f"machine: {results['machine']}")
-    click.echo(f"loader alone: {results['loader']['samples_per_s']:.0f} samples/s, "
-               f"peak RSS {results['loader']['peak_rss_mb']:.0f} MB; matmul {results['matmul']['gflops']:.0f} GFLOP/s")
-    click.echo(f"{'model':<14} {'disk/s':>8} {'memory/s':>9} {'ratio':>6} {'RSS disk MB':>12} {'RSS mem MB':>11}")
+    click.echo(f"matmul (float32, 2048^2): {results['matmul']['gflops']:.0f} GFLOP/s")
+    for name, path in (("train.mat", data), ("store", store)):
+        for block in (4096, 256):
+            if path:
+                r = {"file": name, **run_isolated(["loader", path, f"block_size={block}"])}
+                results["loader"].append(r)
+                click.echo(f"loader alone, {name}, blocks of {block}: {r['samples_per_s']:.0f} samples/s, "
+                           f"peak RSS {r['peak_rss_mb']:.0f} MB")
+    click.echo(f"{'model':<14} {'disk/s':>8} {'memory/s':>9} {'ratio':>6} {'GFLOP/s':>8} {'RSS disk MB':>12} "
+               f"{'RSS mem MB':>11}" + (f" {'store/s':>8}" if store else ""))
     for m in models:
         opts = [f"batch_size={batch_size}", f"batches={batches}", f"precision={precision}"]
         disk = run_isolated(["train_disk", f"{m}:{data}", *opts])
         mem = run_isolated(["train_memory", f"{m}:{data}", *opts])
-        results["train"].append({"model": m, "disk": disk, "memory": mem})
+        row = {"model": m, "disk": disk, "memory": mem}
+        if store:
+            row["store"] = run_isolated(["train_disk", f"{m}:{store}", *opts])
+        results["train"].append(row)
+        per_sample = TRAIN_GFLOP_PER_SAMPLE.get(m)
+        gflops = f"{per_sample * disk['samples_per_s']:.0f}" if per_sample else "-"
         click.echo(f"{m:<14} {disk['samples_per_s']:>8.1f} {mem['samples_per_s']:>9.1f} "
-                   f"{disk['samples_per_s'] / mem['samples_per_s']:>6.2f} {disk['peak_rss_mb']:>12.0f} "
-                   f"{mem['peak_rss_mb']:>11.0f}")
+                   f"{disk['samples_per_s'] / mem['samples_per_s']:>6.2f} "
+                   f"{gflops:>8} {disk['peak_rss_mb']:>12.0f} "
+                   f"{mem['peak_rss_mb']:>11.0f}" + (f" {row['store']['samples_per_s']:>8.1f}" if store else ""))
     if json_out:
         with open(json_out, "w") as fh:
             json.dump(results, fh, indent=2)

@@ -89,3 +89,29 @@ def inspect(file, as_json) -> None:
 
 
 COMMANDS: list = [data_group]
+
+
+@data_group.command("convert")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output store (.h5).")
+@click.option("--no-pack", is_flag=True, help="Store one-hot and labels as bytes instead of packed bits (8x larger).")
+@click.option("--chunk-samples", default=256, show_default=True, type=click.IntRange(1),
+              help="Samples per HDF5 chunk (the smallest block that reads at full speed).")
+@click.option("--compression", type=click.Choice(["none", "lzf", "gzip"]), default="none", show_default=True)
+@click.option("--max-samples", type=click.IntRange(1), help="Convert only the first N samples.")
+def convert(source, out, no_pack, chunk_samples, compression, max_samples) -> None:
+    """Convert a DeepSEA train.mat (samples last) into a sample-major, chunked, bit-packed store.
+
+    The store reads any block of samples at full speed, so training can shuffle with small
+    blocks (e.g. --set data.block_size=256 --set data.shuffle_buffer_blocks=64); train, eval
+    and predict read it like the .mat file. features.tsv is copied beside it.
+
+    \b
+    Example:
+      chromseq data convert deepsea_train/train.mat --out deepsea_train/train.h5
+    """
+    from chromseq.data.convert import convert_dataset
+
+    summary = convert_dataset(source, out, pack=not no_pack, chunk_samples=chunk_samples,
+                              compression=None if compression == "none" else compression, max_samples=max_samples)
+    click.echo(json.dumps(summary, indent=2))

@@ -9,6 +9,7 @@ train.mat     MATLAB v7.3 (HDF5,      ``trainxdata`` (L, 4, N): samples   ``trai
               512-byte MATLAB header) last
 valid.mat     MATLAB v5               ``validxdata`` (N, 4, L)            ``validdata`` (N, K)
 other .h5     HDF5                    (N, L, 4) or (N, 4, L)              (N, K)
+store .h5     HDF5 (``data convert``)  ``x`` (N, ceil(4L/8)) packed bits      ``y`` (N, ceil(K/8)) bits
 .npz          NumPy                   (N, L, 4) or (N, 4, L)              (N, K)
 ============  ======================  ==================================  ===========================
 
@@ -82,8 +83,8 @@ class SeqDataset:
     container: str
     x_key: str
     y_key: str | None
-    x_layout: str  # 'LCN' (sample last), 'NCL' or 'NLC'
-    y_layout: str | None  # 'KN' or 'NK'
+    x_layout: str  # 'LCN' (sample last), 'NCL', 'NLC' or 'BITS' (packed store)
+    y_layout: str | None  # 'KN', 'NK' or 'BITS'
     total_samples: int
     full_len: int
     total_features: int
@@ -135,6 +136,10 @@ class SeqDataset:
                 x = np.asarray(src[lo:hi, :, start:stop]).transpose(2, 0, 1)
             elif self.x_layout == "NCL":
                 x = np.asarray(src[start:stop, :, lo:hi]).transpose(0, 2, 1)
+            elif self.x_layout == "BITS":  # 2 bases per byte: read only the bytes of the crop
+                b0, b1 = lo // 2, -(-hi // 2)
+                bits = np.unpackbits(np.asarray(src[start:stop, b0:b1]), axis=1)
+                x = bits.reshape(stop - start, -1, 4)[:, lo - 2 * b0 : hi - 2 * b0]
             else:
                 x = np.asarray(src[start:stop, lo:hi, :])
         except OSError as exc:
@@ -144,7 +149,12 @@ class SeqDataset:
         if self.y_key is not None:
             ysrc = self._source(self.y_key)
             try:
-                y = np.asarray(ysrc[:, start:stop]).T if self.y_layout == "KN" else np.asarray(ysrc[start:stop])
+                if self.y_layout == "BITS":
+                    y = np.unpackbits(np.asarray(ysrc[start:stop]), axis=1, count=self.total_features)
+                elif self.y_layout == "KN":
+                    y = np.asarray(ysrc[:, start:stop]).T
+                else:
+                    y = np.asarray(ysrc[start:stop])
             except OSError as exc:
                 raise ChromseqError(f"{self.path}: cannot read {self.y_key!r} samples {start}-{stop} ({exc})") from exc
             if self.features is not None:
@@ -274,9 +284,22 @@ def open_dataset(
         y_key = f"{base}data"
     elif base is None:
         y_key = _pick([k for k in keys if k != x_key], "data", _Y_KEYS)
-    layout, n, full_len = _orient_x(shapes[x_key], path, x_key, container == "mat-v7.3")
+    packed = handle is not None and "packed_shape" in handle[x_key].attrs
+    if packed:  # a ``chromseq data convert`` store
+        layout, n, full_len = "BITS", shapes[x_key][0], int(handle[x_key].attrs["packed_shape"][0])
+        if len(shapes[x_key]) != 2 or shapes[x_key][1] != -(-4 * full_len // 8):
+            raise ChromseqError(f"{path}: {x_key!r} has shape {shapes[x_key]}; a packed store of {full_len}-bp "
+                                f"sequences needs (N, {-(-4 * full_len // 8)})")
+    else:
+        layout, n, full_len = _orient_x(shapes[x_key], path, x_key, container == "mat-v7.3")
     y_layout, k = None, 0
-    if y_key is not None:
+    if y_key is not None and handle is not None and "packed_features" in handle[y_key].attrs:
+        k = int(handle[y_key].attrs["packed_features"])
+        y_layout = "BITS"
+        if shapes[y_key] != (n, -(-k // 8)):
+            raise ChromseqError(f"{path}: {y_key!r} has shape {shapes[y_key]}; {k} packed labels of {n} samples "
+                                f"need ({n}, {-(-k // 8)})")
+    elif y_key is not None:
         yshape = shapes[y_key]
         if len(yshape) == 1 and yshape[0] == n:
             y_layout, k = "NK", 1
