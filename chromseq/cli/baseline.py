@@ -140,10 +140,12 @@ def tfbs_group() -> None:
 @click.option("--model", "models", multiple=True, default=("demo_cnn", "demo_rnn", "demo_cnn_rnn", "deepsea"),
               show_default=True, help="Models to train (repeatable).")
 @click.option("--out", "out_dir", default="runs/tfbs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--epochs", default=15, show_default=True, type=click.IntRange(1))
+@click.option("--epochs", default=30, show_default=True, type=click.IntRange(1),
+              help="At most this many epochs (early stopping on validation AUROC, patience 4).")
+@click.option("--one-strand", is_flag=True, help="Train and score on the given strand only (default: both).")
 @click.option("--no-kmer", is_flag=True, help="Skip the k-mer logistic baseline.")
 @click.option("--seed", default=0, show_default=True, type=int)
-def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, no_kmer, seed) -> None:
+def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_strand, no_kmer, seed) -> None:
     """Train each model on each TF and report test AUROC/AUPRC/F1 as one table (results.tsv).
 
     \b
@@ -166,10 +168,11 @@ def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, no_kme
     for train, test in pairs:
         tf = train.name.split(".")[0].removesuffix("_AC")
         if not no_kmer:
-            rows.append(kmer_binary(train, test, seed=seed))
+            rows.append(kmer_binary(train, test, seed=seed, strands=1 if one_strand else 2))
             click.echo(_row(rows[-1]))
         for name in models:
-            rows.append(train_binary(train, test, name, out / tf / name, epochs=epochs, seed=seed))
+            rows.append(train_binary(train, test, name, out / tf / name, epochs=epochs, seed=seed,
+                                     strands=1 if one_strand else 2))
             click.echo(_row(rows[-1]))
     out.mkdir(parents=True, exist_ok=True)
     keys = ["tf", "model", "auroc", "auprc", "f1", "epochs_run", "train_sequences", "test_sequences"]
@@ -203,7 +206,8 @@ def tfbs_eval(run_dir, data) -> None:
     info = runs.read_run_info(run_dir)
     data_set = read_binary(data, length=info.seq_len)
     model = runs.load_model(run_dir)
-    score = predict_batches(model, one_hot(data_set.seqs, info.alphabet), alphabet=info.alphabet)[:, 0]
+    both = info.extra.get("strands", 1) == 2  # score as the run was trained and tested
+    score = predict_batches(model, one_hot(data_set.seqs, info.alphabet), alphabet=info.alphabet, rc_average=both)[:, 0]
     m = binary_metrics(data_set.labels, score)
     click.echo(f"{data}: {len(data_set)} sequences, AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}, F1 {m['f1']:.4f}")
 
