@@ -154,3 +154,22 @@ def test_small_model_learns_planted_motifs(tmp_path):
     truth = json.loads((tmp_path / "b" / "truth.json").read_text())
     tf = [f["index"] for f in truth["features"] if f["rule"] == "motif"]
     assert np.nanmean(m["auroc"][tf]) >= 0.8 and np.nanmax(m["auroc"][tf]) >= 0.9, m["auroc"]
+
+
+def test_mixed_precision_trains_deepsea_with_its_regularizers(bundle, tmp_path):
+    """bf16 on CPU: the float32 output layer keeps the L1 activity loss float32 (bf16 broke it)."""
+    import keras
+
+    cfg = _config(bundle, tmp_path, epochs=1)
+    overrides = ["model.name=deepsea", "model.params={conv_filters: [8, 8, 8], dense_units: 16, pool_size: 2}",
+                 "device.mixed_precision=true"]
+    try:
+        result = CliRunner().invoke(main, ["train", "--config", str(cfg), *sum((["--set", o] for o in overrides), [])])
+        assert result.exit_code == 0, result.output
+        assert "mixed_bfloat16" in result.output
+        model = load_model(tmp_path / "run")
+        assert model.get_layer("conv2").compute_dtype == "bfloat16"
+        assert model.get_layer("logits").compute_dtype == "float32" and model.output.dtype == "float32"
+        assert np.isfinite(json.loads((tmp_path / "run" / "metrics.json").read_text())["loss"])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -6,8 +6,12 @@ import keras
 
 
 def sigmoid_head(x, n_features: int, **dense_kwargs):
-    """``Dense(K, name="logits")`` -> ``Activation("sigmoid", name="output", dtype="float32")``."""
-    logits = keras.layers.Dense(n_features, name="logits", **dense_kwargs)(x)
+    """``Dense(K, name="logits")`` -> ``Activation("sigmoid", name="output")``, both float32.
+
+    The output layer stays float32 under a mixed bf16/fp16 policy: logits keep their precision
+    and an activity regularizer on them adds a float32 loss (a bf16 one breaks Keras' loss sum).
+    """
+    logits = keras.layers.Dense(n_features, name="logits", dtype="float32", **dense_kwargs)(x)
     return keras.layers.Activation("sigmoid", name="output", dtype="float32")(logits)
 
 
