@@ -143,9 +143,11 @@ def tfbs_group() -> None:
 @click.option("--epochs", default=30, show_default=True, type=click.IntRange(1),
               help="At most this many epochs (early stopping on validation AUROC, patience 4).")
 @click.option("--one-strand", is_flag=True, help="Train and score on the given strand only (default: both).")
+@click.option("--threads", type=click.IntRange(1), help="CPU threads for TensorFlow (e.g. 1 to train several TFs "
+              "side by side: recurrent models gain little from a second thread).")
 @click.option("--no-kmer", is_flag=True, help="Skip the k-mer logistic baseline.")
 @click.option("--seed", default=0, show_default=True, type=int)
-def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_strand, no_kmer, seed) -> None:
+def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_strand, threads, no_kmer, seed) -> None:
     """Train each model on each TF and report test AUROC/AUPRC/F1 as one table (results.tsv).
 
     \b
@@ -156,6 +158,11 @@ def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_st
     from pathlib import Path
 
     from chromseq.training.binary import kmer_binary, pair_folds, train_binary
+
+    if threads:
+        from chromseq.training.devices import configure_runtime
+
+        configure_runtime(threads, deterministic=False, seed=seed)
 
     if directory:
         pairs = pair_folds(directory)
