@@ -102,38 +102,43 @@ def test_kmer_and_compare_cli_on_a_synthetic_bundle(tmp_path):
     assert "better than the baseline on 0.0%" in result.output and (tmp_path / "cmp" / "f1_scatter.png").exists()
 
 
-def test_tfbs_train_and_eval_learn_a_planted_site_on_both_strands(tmp_path):
-    """Bound sequences carry GATAAG on either strand; shuffles break it. CNN and k-mer both find it."""
+def test_tfbs_train_and_eval_learn_planted_sites_on_both_strands(tmp_path):
+    """Bound sequences carry a site on either strand; shuffles break it. CNN and k-mer both find it.
+
+    Two TFs trained side by side (--jobs 2) land in one table.
+    """
     from chromseq.data.encoding import reverse_complement_str
     from chromseq.data.shuffle import dinucleotide_shuffle
 
     rng = np.random.default_rng(0)
 
-    def bound(n):
+    def bound(n, site):
         out = []
         for _ in range(n):
             s = list(rng.choice(list("ACGT"), 40))
-            site = "GATAAG" if rng.random() < 0.5 else reverse_complement_str("GATAAG")
-            at = rng.integers(0, 34)
-            s[at : at + 6] = site
+            at = rng.integers(0, 40 - len(site))
+            s[at : at + len(site)] = site if rng.random() < 0.5 else reverse_complement_str(site)
             out.append("".join(s))
         return out
 
     (tmp_path / "train").mkdir()
     (tmp_path / "test").mkdir()
-    _fold(tmp_path / "train" / "GATA_X_AC.seq.gz", [(s, 1) for s in bound(600)])
-    test_pos = bound(100)
-    test_neg = [dinucleotide_shuffle(s, rng) for s in bound(100)]
-    test = _fold(tmp_path / "test" / "GATA_X_B.seq.gz", [(s, 1) for s in test_pos] + [(s, 0) for s in test_neg])
+    for tf, site in (("GATA_X", "GATAAG"), ("CTCF_Y", "CCGCGNGG".replace("N", "A"))):
+        _fold(tmp_path / "train" / f"{tf}_AC.seq.gz", [(s, 1) for s in bound(600, site)])
+        rows = [(s, 1) for s in bound(100, site)] + [(dinucleotide_shuffle(s, rng), 0) for s in bound(100, site)]
+        _fold(tmp_path / "test" / f"{tf}_B.seq.gz", rows)
     out = tmp_path / "tfbs"
     res = CliRunner().invoke(main, ["tfbs", "train", "--dir", str(tmp_path), "--model", "demo_cnn", "--epochs", "4",
-                                    "--out", str(out)])
+                                    "--jobs", "2", "--out", str(out)])
     assert res.exit_code == 0, res.output
     rows = [r.split("\t") for r in (out / "results.tsv").read_text().splitlines()]
-    header, by_model = rows[0], {r[1]: dict(zip(rows[0], r)) for r in rows[1:]}
-    assert header[:5] == ["tf", "model", "auroc", "auprc", "f1"] and set(by_model) == {"kmer_logistic", "demo_cnn"}
-    assert float(by_model["demo_cnn"]["auroc"]) > 0.9 and float(by_model["kmer_logistic"]["auroc"]) > 0.8
-    assert by_model["demo_cnn"]["train_sequences"] == "1080"  # 90 % of 600 pairs, before the second strand
-    run = out / "GATA_X" / "demo_cnn"
-    res = CliRunner().invoke(main, ["tfbs", "eval", "--run", str(run), "--data", str(test)])
-    assert res.exit_code == 0 and f"AUROC {float(by_model['demo_cnn']['auroc']):.4f}" in res.output, res.output
+    assert rows[0][:5] == ["tf", "model", "auroc", "auprc", "f1"] and len(rows) == 5
+    table = [r.split("\t") for r in (out / "auroc_table.tsv").read_text().splitlines()]
+    assert table[0] == ["tf", "kmer_logistic", "demo_cnn"] and [r[0] for r in table[1:]] == ["CTCF_Y", "GATA_X"]
+    assert all(float(v) > 0.8 for r in table[1:] for v in r[1:])
+    gata = {r[1]: dict(zip(rows[0], r)) for r in rows[1:] if r[0] == "GATA_X"}
+    assert float(gata["demo_cnn"]["auroc"]) > 0.9
+    assert gata["demo_cnn"]["train_sequences"] == "1080"  # 90 % of 600 pairs, before the second strand
+    res = CliRunner().invoke(main, ["tfbs", "eval", "--run", str(out / "GATA_X" / "demo_cnn"), "--data",
+                                    str(tmp_path / "test" / "GATA_X_B.seq.gz")])
+    assert res.exit_code == 0 and f"AUROC {float(gata['demo_cnn']['auroc']):.4f}" in res.output, res.output

@@ -143,26 +143,27 @@ def tfbs_group() -> None:
 @click.option("--epochs", default=30, show_default=True, type=click.IntRange(1),
               help="At most this many epochs (early stopping on validation AUROC, patience 4).")
 @click.option("--one-strand", is_flag=True, help="Train and score on the given strand only (default: both).")
-@click.option("--threads", type=click.IntRange(1), help="CPU threads for TensorFlow (e.g. 1 to train several TFs "
-              "side by side: recurrent models gain little from a second thread).")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1),
+              help="With --dir: train this many TFs at once, each in its own process.")
+@click.option("--threads", type=click.IntRange(1), help="TensorFlow CPU threads per process (default: all cores, "
+              "or cores/jobs with --jobs; recurrent models gain little from a second thread).")
 @click.option("--no-kmer", is_flag=True, help="Skip the k-mer logistic baseline.")
 @click.option("--seed", default=0, show_default=True, type=int)
-def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_strand, threads, no_kmer, seed) -> None:
-    """Train each model on each TF and report test AUROC/AUPRC/F1 as one table (results.tsv).
+def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_strand, jobs, threads, no_kmer,
+               seed) -> None:
+    """Train each model on each TF and report test AUROC/AUPRC/F1 as one table.
+
+    Writes results.tsv (a row per TF and model) and auroc_table.tsv (TFs x models) in --out,
+    and a run directory per TF and model (``chromseq interpret saliency --run`` works on it).
 
     \b
     Examples:
-      chromseq tfbs train --dir ../shared/data/deepbind_encode --out runs/tfbs
+      chromseq tfbs train --dir ../shared/data/deepbind_encode --out runs/tfbs --jobs 2
       chromseq tfbs train --train ARID3A_AC.seq.gz --test ARID3A_B.seq.gz --model demo_cnn
     """
     from pathlib import Path
 
-    from chromseq.training.binary import kmer_binary, pair_folds, train_binary
-
-    if threads:
-        from chromseq.training.devices import configure_runtime
-
-        configure_runtime(threads, deterministic=False, seed=seed)
+    from chromseq.training.binary import pair_folds, run_tfs, write_results
 
     if directory:
         pairs = pair_folds(directory)
@@ -170,28 +171,11 @@ def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_st
         pairs = [(Path(train_file), Path(test_file))]
     else:
         raise click.UsageError("give --dir, or --train and --test")
-    out = Path(out_dir)
-    rows = []
-    for train, test in pairs:
-        tf = train.name.split(".")[0].removesuffix("_AC")
-        if not no_kmer:
-            rows.append(kmer_binary(train, test, seed=seed, strands=1 if one_strand else 2))
-            click.echo(_row(rows[-1]))
-        for name in models:
-            rows.append(train_binary(train, test, name, out / tf / name, epochs=epochs, seed=seed,
-                                     strands=1 if one_strand else 2))
-            click.echo(_row(rows[-1]))
-    out.mkdir(parents=True, exist_ok=True)
-    keys = ["tf", "model", "auroc", "auprc", "f1", "epochs_run", "train_sequences", "test_sequences"]
-    with open(out / "results.tsv", "w") as fh:
-        fh.write("\t".join(keys) + "\n")
-        fh.writelines("\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + "\n"
-                      for r in rows)
-    click.echo(f"wrote {out}/results.tsv")
-
-
-def _row(r: dict) -> str:
-    return f"{r['tf']:<48} {r['model']:<14} AUROC {r['auroc']:.4f}  AUPRC {r['auprc']:.4f}  F1 {r['f1']:.4f}"
+    rows = run_tfs(pairs, list(models), out_dir, jobs=jobs, threads=threads, epochs=epochs,
+                   strands=1 if one_strand else 2, kmer=not no_kmer, seed=seed)
+    results, table = write_results(rows, out_dir)
+    click.echo(table.read_text().replace("\t", "  "), nl=False)
+    click.echo(f"wrote {results} and {table}")
 
 
 @tfbs_group.command("eval")

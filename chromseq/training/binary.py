@@ -143,3 +143,57 @@ def pair_folds(directory: str | os.PathLike) -> list[tuple[Path, Path]]:
     if not pairs:
         raise ChromseqError(f"{directory}: no train/*_AC.seq.gz with a matching test/*_B.seq.gz")
     return pairs
+
+
+def run_tf(train_file: Path, test_file: Path, models: list[str], out_dir: str | os.PathLike, *, epochs: int = 30,
+           strands: int = 2, kmer: bool = True, seed: int = 0, threads: int | None = None) -> list[dict]:
+    """The k-mer baseline and each model on one TF (runs under ``out_dir/<TF>/<model>``); result rows."""
+    if threads:
+        from chromseq.training.devices import configure_runtime
+
+        configure_runtime(threads, deterministic=False, seed=seed)
+    tf_name = Path(train_file).name.split(".")[0].removesuffix("_AC")
+    rows = []
+    if kmer:
+        rows.append(kmer_binary(train_file, test_file, seed=seed, strands=strands))
+        print(format_row(rows[-1]), flush=True)
+    for name in models:
+        rows.append(train_binary(train_file, test_file, name, Path(out_dir) / tf_name / name, epochs=epochs,
+                                 seed=seed, strands=strands))
+        print(format_row(rows[-1]), flush=True)
+    return rows
+
+
+def run_tfs(pairs: list[tuple[Path, Path]], models: list[str], out_dir: str | os.PathLike, *, jobs: int = 1,
+            threads: int | None = None, **kw) -> list[dict]:
+    """``run_tf`` for every (train, test) pair, ``jobs`` TFs at a time in separate processes."""
+    if jobs <= 1 or len(pairs) == 1:
+        return [row for train, test in pairs for row in run_tf(train, test, models, out_dir, threads=threads, **kw)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_tf, train, test, models, out_dir, threads=threads, **kw) for train, test in pairs]
+        return [row for f in futures for row in f.result()]
+
+
+def format_row(r: dict) -> str:
+    return f"{r['tf']:<48} {r['model']:<14} AUROC {r['auroc']:.4f}  AUPRC {r['auprc']:.4f}  F1 {r['f1']:.4f}"
+
+
+def write_results(rows: list[dict], out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """``results.tsv`` (one row per TF and model) and ``auroc_table.tsv`` (TFs x models)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keys = ["tf", "model", "auroc", "auprc", "f1", "epochs_run", "train_sequences", "test_sequences"]
+    lines = ["\t".join(keys)] + ["\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys)
+                                 for r in rows]
+    (out / "results.tsv").write_text("\n".join(lines) + "\n")
+    tfs = list(dict.fromkeys(r["tf"] for r in rows))
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    auroc = {(r["tf"], r["model"]): r["auroc"] for r in rows}
+    wide = ["\t".join(["tf", *models])] + ["\t".join([tf, *(f"{auroc[tf, m]:.4f}" if (tf, m) in auroc else "NA"
+                                                          for m in models)]) for tf in tfs]
+    (out / "auroc_table.tsv").write_text("\n".join(wide) + "\n")
+    return out / "results.tsv", out / "auroc_table.tsv"
