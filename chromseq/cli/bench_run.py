@@ -19,10 +19,12 @@ TRAIN_GFLOP_PER_SAMPLE = {"deepsea": 3.3}
 @click.option("--batch-size", default=64, show_default=True, type=click.IntRange(1))
 @click.option("--batches", default=8, show_default=True, type=click.IntRange(1))
 @click.option("--precision", type=click.Choice(["float32", "bf16"]), default="float32", show_default=True)
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default="adam", show_default=True,
+              help="sgd: SGD with momentum 0.9, DeepSEA's published recipe (configs/deepsea.yaml).")
 @click.option("--store", type=click.Path(exists=True, dir_okay=False),
               help="The same data converted by `chromseq data convert`: measured beside the .mat.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the results here.")
-def bench_train(data, models, batch_size, batches, precision, store, json_out) -> None:
+def bench_train(data, models, batch_size, batches, precision, optimizer, store, json_out) -> None:
     """Training samples/s from the file on disk vs from arrays in memory, the loader alone, peak RSS.
 
     \b
@@ -45,7 +47,7 @@ def bench_train(data, models, batch_size, batches, precision, store, json_out) -
     click.echo(f"{'model':<14} {'disk/s':>8} {'memory/s':>9} {'ratio':>6} {'GFLOP/s':>8} {'RSS disk MB':>12} "
                f"{'RSS mem MB':>11}" + (f" {'store/s':>8}" if store else ""))
     for m in models:
-        opts = [f"batch_size={batch_size}", f"batches={batches}", f"precision={precision}"]
+        opts = [f"batch_size={batch_size}", f"batches={batches}", f"precision={precision}", f"optimizer={optimizer}"]
         disk = run_isolated(["train_disk", f"{m}:{data}", *opts])
         mem = run_isolated(["train_memory", f"{m}:{data}", *opts])
         row = {"model": m, "disk": disk, "memory": mem}
