@@ -148,9 +148,10 @@ def tfbs_group() -> None:
 @click.option("--threads", type=click.IntRange(1), help="TensorFlow CPU threads per process (default: all cores, "
               "or cores/jobs with --jobs; recurrent models gain little from a second thread).")
 @click.option("--no-kmer", is_flag=True, help="Skip the k-mer logistic baseline.")
+@click.option("--quiet", is_flag=True, help="No line per epoch; only each model's test result.")
 @click.option("--seed", default=0, show_default=True, type=int)
 def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_strand, jobs, threads, no_kmer,
-               seed) -> None:
+               quiet, seed) -> None:
     """Train each model on each TF and report test AUROC/AUPRC/F1 as one table.
 
     Writes results.tsv (a row per TF and model) and auroc_table.tsv (TFs x models) in --out,
@@ -172,7 +173,7 @@ def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_st
     else:
         raise click.UsageError("give --dir, or --train and --test")
     rows = run_tfs(pairs, list(models), out_dir, jobs=jobs, threads=threads, epochs=epochs,
-                   strands=1 if one_strand else 2, kmer=not no_kmer, seed=seed)
+                   strands=1 if one_strand else 2, kmer=not no_kmer, seed=seed, verbose=0 if quiet else 2)
     results, table = write_results(rows, out_dir)
     click.echo(table.read_text().replace("\t", "  "), nl=False)
     click.echo(f"wrote {results} and {table}")

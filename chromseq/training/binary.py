@@ -146,8 +146,13 @@ def pair_folds(directory: str | os.PathLike) -> list[tuple[Path, Path]]:
 
 
 def run_tf(train_file: Path, test_file: Path, models: list[str], out_dir: str | os.PathLike, *, epochs: int = 30,
-           strands: int = 2, kmer: bool = True, seed: int = 0, threads: int | None = None) -> list[dict]:
-    """The k-mer baseline and each model on one TF (runs under ``out_dir/<TF>/<model>``); result rows."""
+           strands: int = 2, kmer: bool = True, seed: int = 0, threads: int | None = None,
+           verbose: int = 0) -> list[dict]:
+    """The k-mer baseline and each model on one TF (runs under ``out_dir/<TF>/<model>``); result rows.
+
+    ``verbose=2`` prints a line per epoch (Keras), prefixed by nothing: with several TFs side by
+    side the lines interleave, the final rows name their TF.
+    """
     if threads:
         from chromseq.training.devices import configure_runtime
 
@@ -158,8 +163,10 @@ def run_tf(train_file: Path, test_file: Path, models: list[str], out_dir: str | 
         rows.append(kmer_binary(train_file, test_file, seed=seed, strands=strands))
         print(format_row(rows[-1]), flush=True)
     for name in models:
+        if verbose:
+            print(f"{tf_name}: training {name}", flush=True)
         rows.append(train_binary(train_file, test_file, name, Path(out_dir) / tf_name / name, epochs=epochs,
-                                 seed=seed, strands=strands))
+                                 seed=seed, strands=strands, verbose=verbose))
         print(format_row(rows[-1]), flush=True)
     return rows
 
