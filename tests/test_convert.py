@@ -5,7 +5,8 @@ from click.testing import CliRunner
 
 from chromseq.cli import main
 from chromseq.data import iter_batches, open_dataset, write_mat_v73
-from chromseq.data.convert import convert_dataset, pack_onehot, unpack_onehot
+from chromseq.data.convert import convert_dataset
+from chromseq.data.encoding import pack_onehot, unpack_onehot
 from chromseq.errors import ChromseqError
 
 

@@ -22,20 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from chromseq.data.encoding import pack_onehot
 from chromseq.data.mat import open_dataset
 from chromseq.errors import ChromseqError
 
 STORE_VERSION = 1
-
-
-def pack_onehot(x: np.ndarray) -> np.ndarray:
-    """(n, L, 4) 0/1 -> (n, ceil(4L/8)) uint8 bit rows."""
-    return np.packbits(x.reshape(len(x), -1).astype(bool), axis=1)
-
-
-def unpack_onehot(bits: np.ndarray, seq_len: int) -> np.ndarray:
-    """Inverse of ``pack_onehot``."""
-    return np.unpackbits(bits, axis=1, count=4 * seq_len).reshape(len(bits), seq_len, 4)
 
 
 def convert_dataset(src: str | os.PathLike, out: str | os.PathLike, *, pack: bool = True, chunk_samples: int = 256,

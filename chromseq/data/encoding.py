@@ -108,6 +108,16 @@ def reverse_complement(x: np.ndarray, alphabet: str = ACGT) -> np.ndarray:
     return np.asarray(x)[..., ::-1, :][..., complement_permutation(alphabet)]
 
 
+def pack_onehot(x: np.ndarray) -> np.ndarray:
+    """(n, L, 4) 0/1 -> (n, ceil(4L/8)) uint8 bit rows (N, an all-zero row, survives)."""
+    return np.packbits(x.reshape(len(x), -1).astype(bool), axis=1)
+
+
+def unpack_onehot(bits: np.ndarray, seq_len: int, skip: int = 0) -> np.ndarray:
+    """Inverse of ``pack_onehot``: bases ``skip .. skip + seq_len`` of each packed row."""
+    return np.unpackbits(bits, axis=1).reshape(len(bits), -1, 4)[:, skip : skip + seq_len]
+
+
 def reverse_complement_str(seq: str) -> str:
     """Reverse complement of a sequence string; N and IUPAC codes other than ACGT become N."""
     return "".join(_COMPLEMENT.get(c, "N") for c in reversed(seq.upper()))

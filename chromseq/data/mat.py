@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chromseq.data.encoding import DEEPSEA_ALPHABET, check_alphabet
+from chromseq.data.encoding import DEEPSEA_ALPHABET, check_alphabet, unpack_onehot
 from chromseq.errors import ChromseqError
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -138,8 +138,7 @@ class SeqDataset:
                 x = np.asarray(src[start:stop, :, lo:hi]).transpose(0, 2, 1)
             elif self.x_layout == "BITS":  # 2 bases per byte: read only the bytes of the crop
                 b0, b1 = lo // 2, -(-hi // 2)
-                bits = np.unpackbits(np.asarray(src[start:stop, b0:b1]), axis=1)
-                x = bits.reshape(stop - start, -1, 4)[:, lo - 2 * b0 : hi - 2 * b0]
+                x = unpack_onehot(np.asarray(src[start:stop, b0:b1]), hi - lo, skip=lo - 2 * b0)
             else:
                 x = np.asarray(src[start:stop, lo:hi, :])
         except OSError as exc:

@@ -17,7 +17,7 @@ import numpy as np
 
 from chromseq import runs
 from chromseq.data.deepbind import BinarySet, read_binary, with_shuffled_negatives
-from chromseq.data.encoding import one_hot
+from chromseq.data.encoding import one_hot, reverse_complement
 from chromseq.errors import ChromseqError
 from chromseq.evaluation.metrics import binary_metrics
 
@@ -32,7 +32,12 @@ LEARNING_RATES = {"demo_rnn": 3e-3}
 
 def both_strands(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x (ACGT one-hot) with the reverse complement of every sequence appended; y repeated."""
-    return np.concatenate([x, x[:, ::-1, ::-1]]), np.concatenate([y, y])
+    return np.concatenate([x, reverse_complement(x, "ACGT")]), np.concatenate([y, y])
+
+
+def tf_name(train_file: str | os.PathLike) -> str:
+    """The TF's name from its training fold: ``ARID3A_..._AC.seq.gz`` -> ``ARID3A_...``."""
+    return Path(train_file).name.split(".")[0].removesuffix("_AC")
 
 
 def split_pairs(data: BinarySet, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +94,7 @@ def train_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, mo
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     save_model_atomic(model, run_dir / runs.MODEL_FILE)
-    name = Path(train_file).name.split(".")[0].removesuffix("_AC")
+    name = tf_name(train_file)
     runs.write_run_info(run_dir, runs.RunInfo(path=run_dir, alphabet="ACGT", seq_len=x.shape[1], n_features=1,
                                               task="binary", extra={"train": str(train_file), "test": str(test_file),
                                                                     "model": model_name, "strands": strands,
@@ -124,9 +129,9 @@ def kmer_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, *, 
     base = fit_kmer_baseline(kmer_counts(x), y, n_jobs=1, verbose=False)
     score = base.predict(kmer_counts(xt))[:, 0]
     if strands == 2:
-        score = 0.5 * (score + base.predict(kmer_counts(xt[:, ::-1, ::-1]))[:, 0])
+        score = 0.5 * (score + base.predict(kmer_counts(reverse_complement(xt, "ACGT")))[:, 0])
     m = binary_metrics(test.labels, score)
-    name = Path(train_file).name.split(".")[0].removesuffix("_AC")
+    name = tf_name(train_file)
     return {"tf": name, "model": "kmer_logistic", "epochs_run": 0, "strands": strands, "train_sequences": int(len(tr)),
             "valid_sequences": 0, "test_sequences": len(test), **{k: m[k] for k in ("auroc", "auprc", "f1")}}
 
@@ -157,15 +162,15 @@ def run_tf(train_file: Path, test_file: Path, models: list[str], out_dir: str | 
         from chromseq.training.devices import configure_runtime
 
         configure_runtime(threads, deterministic=False, seed=seed)
-    tf_name = Path(train_file).name.split(".")[0].removesuffix("_AC")
+    name = tf_name(train_file)
     rows = []
     if kmer:
         rows.append(kmer_binary(train_file, test_file, seed=seed, strands=strands))
         print(format_row(rows[-1]), flush=True)
-    for name in models:
+    for model in models:
         if verbose:
-            print(f"{tf_name}: training {name}", flush=True)
-        rows.append(train_binary(train_file, test_file, name, Path(out_dir) / tf_name / name, epochs=epochs,
+            print(f"{name}: training {model}", flush=True)
+        rows.append(train_binary(train_file, test_file, model, Path(out_dir) / name / model, epochs=epochs,
                                  seed=seed, strands=strands, verbose=verbose))
         print(format_row(rows[-1]), flush=True)
     return rows
