@@ -81,11 +81,12 @@ def bench_train(model_name: str, source: str, path: str, *, batch_size: int = 64
 
     from chromseq.data import make_tf_dataset, open_dataset
     from chromseq.models import build_model
+    from chromseq.training.optimizers import make_optimizer
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bf16" else "float32")
     ds = open_dataset(path, crop=crop)
     model = build_model(model_name, ds.seq_len, ds.n_features)
-    opt = keras.optimizers.SGD(0.01, momentum=0.9) if optimizer == "sgd" else keras.optimizers.Adam(1e-3)
+    opt = make_optimizer("sgd", 0.01, momentum=0.9) if optimizer == "sgd" else make_optimizer("adam", 1e-3)
     model.compile(opt, "binary_crossentropy")
     needed = (batches + warmup) * batch_size
     if source == "disk":

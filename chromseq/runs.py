@@ -129,6 +129,7 @@ def load_model(run_dir_or_file: str | os.PathLike, *, compile: bool = False):
 
     import chromseq.models  # noqa: F401  (registers the custom layers for deserialization)
     import chromseq.training.losses  # noqa: F401
+    import chromseq.training.optimizers  # noqa: F401
 
     path = Path(run_dir_or_file)
     if path.is_dir():

@@ -123,6 +123,7 @@ def train_lm(fasta: str | os.PathLike, config: str | os.PathLike | dict | None, 
 
     from chromseq.lm.model import build_lm
     from chromseq.training.callbacks import save_model_atomic
+    from chromseq.training.optimizers import FusedAdam
 
     cfg = load_lm_config(config, overrides)
     run_dir = Path(run_dir)
@@ -149,7 +150,7 @@ def train_lm(fasta: str | os.PathLike, config: str | os.PathLike | dict | None, 
     else:
         run_dir.mkdir(parents=True, exist_ok=True)
         model = build_lm(**vars(cfg.model))
-        model.compile(keras.optimizers.Adam(t.learning_rate), "sparse_categorical_crossentropy", weighted_metrics=[])
+        model.compile(FusedAdam(t.learning_rate), "sparse_categorical_crossentropy", weighted_metrics=[])
         import yaml
 
         runs.atomic_write_text(run_dir / runs.CONFIG_FILE, yaml.safe_dump(cfg.to_dict(), sort_keys=False))

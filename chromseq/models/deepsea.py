@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from chromseq.models.heads import sequence_input, sigmoid_head
+from chromseq.models.penalties import L2, MaxNorm
 
 
 def build_deepsea(
@@ -26,8 +27,8 @@ def build_deepsea(
     ``l1_activity`` on the final pre-sigmoid activity follow the reference recipe (0 / None
     turn them off).
     """
-    reg = keras.regularizers.L2(l2) if l2 else None
-    norm = (lambda axes: keras.constraints.MaxNorm(max_norm, axis=axes)) if max_norm else (lambda axes: None)
+    reg = L2(l2) if l2 else None
+    norm = (lambda axes: MaxNorm(max_norm, axis=axes)) if max_norm else (lambda axes: None)
     inputs = sequence_input(seq_len)
     x = inputs
     for i, filters in enumerate(conv_filters):

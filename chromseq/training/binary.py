@@ -65,6 +65,7 @@ def train_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, mo
     from chromseq.inference import predict_batches
     from chromseq.models import build_model
     from chromseq.training.callbacks import save_model_atomic
+    from chromseq.training.optimizers import FusedAdam
 
     train = read_binary(train_file, length=length)
     if not train.labels.any():
@@ -79,7 +80,7 @@ def train_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, mo
     p = {**SHORT_INPUT_DEFAULTS.get(model_name, {}), **(params or {})} if x.shape[1] < 163 else dict(params or {})
     model = build_model(model_name, x.shape[1], 1, **p)
     lr = learning_rate or LEARNING_RATES.get(model_name, 1e-3)
-    model.compile(keras.optimizers.Adam(lr, clipnorm=1.0), "binary_crossentropy",
+    model.compile(FusedAdam(lr, clipnorm=1.0), "binary_crossentropy",
                   metrics=[keras.metrics.AUC(name="auc")])
     callbacks = [keras.callbacks.ReduceLROnPlateau("val_auc", mode="max", factor=0.3, patience=2),
                  keras.callbacks.EarlyStopping("val_auc", mode="max", patience=patience, restore_best_weights=True)]

@@ -56,6 +56,8 @@ def _feature_table(cfg: Config, train_path: Path, total: int, subset: np.ndarray
 def _optimizer(cfg: Config, steps_per_epoch: int):
     import keras
 
+    from chromseq.training.optimizers import make_optimizer
+
     t = cfg.train
     lr = t.learning_rate
     if t.lr_schedule == "cosine":
@@ -64,11 +66,7 @@ def _optimizer(cfg: Config, steps_per_epoch: int):
         lr = keras.optimizers.schedules.ExponentialDecay(t.learning_rate, steps_per_epoch, t.lr_factor)
     elif t.lr_decay:
         lr = keras.optimizers.schedules.InverseTimeDecay(t.learning_rate, 1, t.lr_decay)
-    if t.optimizer == "sgd":
-        return keras.optimizers.SGD(lr, momentum=t.momentum)
-    if t.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr)
-    return keras.optimizers.Adam(lr)
+    return make_optimizer(t.optimizer, lr, **({"momentum": t.momentum} if t.optimizer == "sgd" else {}))
 
 
 def _positive_weights(ds, limit: int = 200_000) -> np.ndarray:
