@@ -49,3 +49,19 @@ def test_rc_augmentation_and_tf_dataset(tmp_path):
     assert sum(len(g[0]) for g in got) == 200 and data.cardinality().numpy() == 4
     resumed = list(make_tf_dataset(ds, batch_size=64, seed=0, block_size=64, skip_batches=2))
     np.testing.assert_array_equal(resumed[0][0].numpy(), got[2][0])
+
+
+def test_tf_dataset_gives_exactly_the_numpy_batches(tmp_path):
+    """Pools cut into batches by tf.data: same batches, remainders carried across pools, last one partial."""
+    _file(tmp_path)
+    ds = open_dataset(tmp_path / "train.mat")
+    kw = dict(batch_size=48, seed=5, epoch=2, block_size=100, shuffle_buffer_blocks=3, rc_augment=True)
+    expected = list(iter_batches(ds, **kw))
+    got = [(bx.numpy(), by.numpy()) for bx, by in make_tf_dataset(ds, **kw)]
+    assert [len(b[0]) for b in got] == [48] * 20 + [40]
+    assert len(got) == len(expected)
+    for (gx, gy), (ex, ey) in zip(got, expected):
+        np.testing.assert_array_equal(gx, ex)
+        np.testing.assert_array_equal(gy, ey)
+    dropped = list(make_tf_dataset(ds, drop_remainder=True, **kw))
+    assert len(dropped) == 20

@@ -18,7 +18,7 @@ from chromseq.data.encoding import complement_permutation
 from chromseq.data.mat import SeqDataset
 
 
-def iter_batches(
+def iter_pools(
     ds: SeqDataset,
     *,
     batch_size: int,
@@ -30,17 +30,19 @@ def iter_batches(
     rc_augment: bool = False,
     drop_remainder: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (x uint8 (B, L, 4), y uint8 (B, K)) batches of one epoch, in NumPy."""
+    """Yield one epoch as shuffled pools of whole batches (x uint8 (n*B, L, 4), y uint8 (n*B, K)).
+
+    Cutting each pool into consecutive ``batch_size`` slices gives the epoch's batches; only the
+    last pool may end with a partial batch (dropped with ``drop_remainder``).
+    """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     rng = np.random.default_rng([seed, epoch])
-    n = ds.n_samples
-    starts = np.arange(0, n, block_size)
+    starts = np.arange(0, ds.n_samples, block_size)
     if shuffle:
         rng.shuffle(starts)
     perm = complement_permutation(ds.alphabet) if rc_augment else None
-    pending_x: list[np.ndarray] = []
-    pending_y: list[np.ndarray] = []
+    carry: tuple[np.ndarray, np.ndarray] | None = None
     group = max(1, shuffle_buffer_blocks) if shuffle else 1
     for g in range(0, len(starts), group):
         xs, ys = zip(*(ds.read(int(s), int(s) + block_size) for s in starts[g : g + group]))
@@ -52,55 +54,68 @@ def iter_batches(
         if rc_augment:
             flip = rng.random(len(x)) < 0.5
             x[flip] = x[flip][:, ::-1, :][:, :, perm]
-        if pending_x:  # carry the remainder of the previous pool into this one
-            x, y = np.concatenate([*pending_x, x]), np.concatenate([*pending_y, y])
-            pending_x, pending_y = [], []
+        if carry is not None:  # the remainder of the previous pool opens this one
+            x, y = np.concatenate([carry[0], x]), np.concatenate([carry[1], y])
         full = len(x) // batch_size * batch_size
-        for b in range(0, full, batch_size):
+        carry = (x[full:], y[full:]) if full < len(x) else None
+        if full:
+            yield x[:full], y[:full]
+    if carry is not None and not drop_remainder:
+        yield carry
+
+
+def iter_batches(ds: SeqDataset, *, batch_size: int, **kwargs) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (x uint8 (B, L, 4), y uint8 (B, K)) batches of one epoch, in NumPy (``iter_pools`` arguments)."""
+    for x, y in iter_pools(ds, batch_size=batch_size, **kwargs):
+        for b in range(0, len(x), batch_size):
             yield x[b : b + batch_size], y[b : b + batch_size]
-        if full < len(x):
-            pending_x, pending_y = [x[full:]], [y[full:]]
-    if pending_x and not drop_remainder:
-        yield pending_x[0], pending_y[0]
+
+
+def tf_batches(ds: SeqDataset, epoch, *, batch_size: int, **kwargs):
+    """The batches of ``epoch`` (an int or a scalar tensor) as a ``tf.data.Dataset`` of uint8 pairs.
+
+    Python hands TensorFlow whole pools, which ``tf.data`` cuts into batches: one generator call
+    per pool of thousands of samples instead of one per batch (15.6-17.7k vs 10.9-14.1k
+    samples/s through tf.data at batch 64 on 2 cores).
+    """
+    import tensorflow as tf
+
+    def pools(e):
+        yield from iter_pools(ds, batch_size=batch_size, epoch=int(e), **kwargs)
+
+    signature = (tf.TensorSpec((None, ds.seq_len, 4), tf.uint8), tf.TensorSpec((None, ds.n_features), tf.uint8))
+    data = tf.data.Dataset.from_generator(pools, args=(epoch,), output_signature=signature)
+    return data.flat_map(lambda x, y: tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size))
+
+
+def as_float(data):
+    """Cast uint8 batches to float32 in the graph (4x less to copy out of Python) and prefetch."""
+    import tensorflow as tf
+
+    return data.map(lambda x, y: (tf.cast(x, tf.float32), tf.cast(y, tf.float32)),
+                    num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def make_tf_dataset(
     ds: SeqDataset,
     *,
     batch_size: int,
-    shuffle: bool = True,
-    seed: int = 0,
     epoch: int = 0,
-    block_size: int = 4096,
-    shuffle_buffer_blocks: int = 4,
-    rc_augment: bool = False,
     drop_remainder: bool = False,
     skip_batches: int = 0,
+    **kwargs,
 ):
     """A ``tf.data.Dataset`` of (float32 x (B, L, 4), float32 y (B, K)) for one epoch, prefetched.
 
-    Batches leave the generator as uint8 (4x less to copy) and are cast in the graph.
-    ``skip_batches`` drops the first batches of the epoch (to resume mid-epoch).
+    ``kwargs`` are ``iter_pools``'s; ``skip_batches`` drops the first batches of the epoch (to
+    resume mid-epoch).
     """
     import tensorflow as tf
 
-    length, k = ds.seq_len, ds.n_features
-
-    def gen():
-        it = iter_batches(ds, batch_size=batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
-                          block_size=block_size, shuffle_buffer_blocks=shuffle_buffer_blocks,
-                          rc_augment=rc_augment, drop_remainder=drop_remainder)
-        for i, batch in enumerate(it):
-            if i >= skip_batches:
-                yield batch
-
-    signature = (tf.TensorSpec((None, length, 4), tf.uint8), tf.TensorSpec((None, k), tf.uint8))
-    data = tf.data.Dataset.from_generator(gen, output_signature=signature)
-    data = data.map(lambda x, y: (tf.cast(x, tf.float32), tf.cast(y, tf.float32)),
-                    num_parallel_calls=tf.data.AUTOTUNE)
-    n_batches = ds.n_samples // batch_size if drop_remainder else -(-ds.n_samples // batch_size)
+    data = tf_batches(ds, epoch, batch_size=batch_size, drop_remainder=drop_remainder, **kwargs).skip(skip_batches)
+    n_batches = steps_per_epoch(ds, batch_size, drop_remainder)
     data = data.apply(tf.data.experimental.assert_cardinality(max(0, n_batches - skip_batches)))
-    return data.prefetch(tf.data.AUTOTUNE)
+    return as_float(data)
 
 
 def steps_per_epoch(ds: SeqDataset, batch_size: int, drop_remainder: bool = False) -> int:

@@ -84,24 +84,15 @@ def _positive_weights(ds, limit: int = 200_000) -> np.ndarray:
 def _train_dataset(ds, cfg: Config, first_epoch: int, steps: int, multi_worker: bool):
     import tensorflow as tf
 
-    from chromseq.data.stream import iter_batches
+    from chromseq.data.stream import as_float, tf_batches
 
     d = cfg.data
 
-    def gen(epoch):
-        it = iter_batches(ds, batch_size=cfg.train.batch_size, seed=cfg.seed, epoch=int(epoch),
-                          block_size=d.block_size, shuffle_buffer_blocks=d.shuffle_buffer_blocks,
-                          rc_augment=d.rc_augment)
-        for i, batch in enumerate(it):
-            if i >= steps:
-                break
-            yield batch
+    def epoch_batches(epoch):
+        return tf_batches(ds, epoch, batch_size=cfg.train.batch_size, seed=cfg.seed, block_size=d.block_size,
+                          shuffle_buffer_blocks=d.shuffle_buffer_blocks, rc_augment=d.rc_augment).take(steps)
 
-    signature = (tf.TensorSpec((None, ds.seq_len, 4), tf.uint8), tf.TensorSpec((None, ds.n_features), tf.uint8))
-    epochs = tf.data.Dataset.range(first_epoch, cfg.train.epochs)
-    data = epochs.flat_map(lambda e: tf.data.Dataset.from_generator(gen, args=(e,), output_signature=signature))
-    data = data.map(lambda x, y: (tf.cast(x, tf.float32), tf.cast(y, tf.float32)),
-                    num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    data = as_float(tf.data.Dataset.range(first_epoch, cfg.train.epochs).flat_map(epoch_batches))
     if multi_worker:
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
