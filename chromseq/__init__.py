@@ -1,12 +1,17 @@
 """chromseq: train, evaluate and explain neural networks that read DNA.
 
 The command line is a thin layer over this API; the same functions work in a notebook.
-Heavy submodules are imported lazily so that ``import chromseq`` stays fast.
+Heavy submodules are imported lazily so that ``import chromseq`` stays fast. Importing it
+before TensorFlow also pools CPU memory across training steps (``chromseq.allocator``).
 """
 
 from __future__ import annotations
 
 import importlib
+
+from chromseq.allocator import pool_cpu_memory
+
+pool_cpu_memory()
 
 __version__ = "0.1.0"
 
