@@ -36,7 +36,8 @@ def bench_train(data, models, batch_size, batches, precision, optimizer, store, 
 
     results = {"machine": machine(), "loader": [], "matmul": run_isolated(["matmul"]), "train": []}
     click.echo(f"machine: {results['machine']}")
-    click.echo(f"matmul (float32, 2048^2): {results['matmul']['gflops']:.0f} GFLOP/s")
+    peak = results["matmul"]["gflops"]
+    click.echo(f"matmul (float32, 2048^2, best of 5): {peak:.0f} GFLOP/s")
     for name, path in (("train.mat", data), ("store", store)):
         for block in (4096, 256):
             if path:
@@ -44,7 +45,7 @@ def bench_train(data, models, batch_size, batches, precision, optimizer, store, 
                 results["loader"].append(r)
                 click.echo(f"loader alone, {name}, blocks of {block}: {r['samples_per_s']:.0f} samples/s, "
                            f"peak RSS {r['peak_rss_mb']:.0f} MB")
-    click.echo(f"{'model':<14} {'disk/s':>8} {'memory/s':>9} {'ratio':>6} {'GFLOP/s':>8} {'RSS disk MB':>12} "
+    click.echo(f"{'model':<14} {'disk/s':>8} {'memory/s':>9} {'ratio':>6} {'GFLOP/s':>8} {'of matmul':>9} {'RSS disk MB':>12} "
                f"{'RSS mem MB':>11}" + (f" {'store/s':>8}" if store else ""))
     for m in models:
         opts = [f"batch_size={batch_size}", f"batches={batches}", f"precision={precision}", f"optimizer={optimizer}"]
@@ -54,15 +55,20 @@ def bench_train(data, models, batch_size, batches, precision, optimizer, store, 
         if store:
             row["store"] = run_isolated(["train_disk", f"{m}:{store}", *opts])
         results["train"].append(row)
-        per_sample = TRAIN_GFLOP_PER_SAMPLE.get(m)
-        gflops = f"{per_sample * disk['samples_per_s']:.0f}" if per_sample else "-"
-        click.echo(f"{m:<14} {disk['samples_per_s']:>8.1f} {mem['samples_per_s']:>9.1f} "
-                   f"{disk['samples_per_s'] / mem['samples_per_s']:>6.2f} "
-                   f"{gflops:>8} {disk['peak_rss_mb']:>12.0f} "
-                   f"{mem['peak_rss_mb']:>11.0f}" + (f" {row['store']['samples_per_s']:>8.1f}" if store else ""))
+        row["gflops"] = TRAIN_GFLOP_PER_SAMPLE.get(m, 0) * disk["samples_per_s"] or None
+        click.echo(_train_line(row, peak))
     if json_out:
         with open(json_out, "w") as fh:
             json.dump(results, fh, indent=2)
+
+
+def _train_line(row: dict, peak: float) -> str:
+    disk, mem, gflops = row["disk"], row["memory"], row["gflops"]
+    rate = f"{gflops:>8.0f} {gflops / peak:>9.0%}" if gflops else f"{'-':>8} {'-':>9}"
+    store = f" {row['store']['samples_per_s']:>8.1f}" if "store" in row else ""
+    return (f"{row['model']:<14} {disk['samples_per_s']:>8.1f} {mem['samples_per_s']:>9.1f} "
+            f"{disk['samples_per_s'] / mem['samples_per_s']:>6.2f} {rate} {disk['peak_rss_mb']:>12.0f} "
+            f"{mem['peak_rss_mb']:>11.0f}{store}")
 
 
 @bench_group.command("predict")
