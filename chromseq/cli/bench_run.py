@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 
 import click
 
@@ -23,8 +24,11 @@ TRAIN_GFLOP_PER_SAMPLE = {"deepsea": 3.3}
               help="sgd: SGD with momentum 0.9, DeepSEA's published recipe (configs/deepsea.yaml).")
 @click.option("--store", type=click.Path(exists=True, dir_okay=False),
               help="The same data converted by `chromseq data convert`: measured beside the .mat.")
+@click.option("--repeats", default=1, show_default=True, type=click.IntRange(1),
+              help="Measure each figure this many times (disk and memory alternating) and report the median "
+                   "and the range: single timings on a shared machine vary by 10-20 %.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the results here.")
-def bench_train(data, models, batch_size, batches, precision, optimizer, store, json_out) -> None:
+def bench_train(data, models, batch_size, batches, precision, optimizer, store, repeats, json_out) -> None:
     """Training samples/s from the file on disk vs from arrays in memory, the loader alone, peak RSS.
 
     \b
@@ -49,17 +53,35 @@ def bench_train(data, models, batch_size, batches, precision, optimizer, store, 
                f"{'RSS mem MB':>11}" + (f" {'store/s':>8}" if store else ""))
     for m in models:
         opts = [f"batch_size={batch_size}", f"batches={batches}", f"precision={precision}", f"optimizer={optimizer}"]
-        disk = run_isolated(["train_disk", f"{m}:{data}", *opts])
-        mem = run_isolated(["train_memory", f"{m}:{data}", *opts])
-        row = {"model": m, "disk": disk, "memory": mem}
+        sources = {"disk": ["train_disk", f"{m}:{data}"], "memory": ["train_memory", f"{m}:{data}"]}
         if store:
-            row["store"] = run_isolated(["train_disk", f"{m}:{store}", *opts])
+            sources["store"] = ["train_disk", f"{m}:{store}"]
+        runs: dict[str, list[dict]] = {k: [] for k in sources}
+        for i in range(repeats):
+            # alternate the order so that a slow drift of the machine favours neither source
+            for key in (list(sources) if i % 2 == 0 else list(reversed(sources))):
+                runs[key].append(run_isolated([*sources[key], *opts]))
+        row = {"model": m, **{k: median_run(v) for k, v in runs.items()}}
         results["train"].append(row)
-        row["gflops"] = TRAIN_GFLOP_PER_SAMPLE.get(m, 0) * disk["samples_per_s"] or None
+        row["gflops"] = TRAIN_GFLOP_PER_SAMPLE.get(m, 0) * row["disk"]["samples_per_s"] or None
         click.echo(_train_line(row, peak))
+        if repeats > 1:
+            click.echo("  " + "; ".join(f"{k} {_range(v)}" for k, v in runs.items()))
     if json_out:
         with open(json_out, "w") as fh:
             json.dump(results, fh, indent=2)
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median samples/s (the lower one of an even count), with every run's rate."""
+    rate = statistics.median_low(r["samples_per_s"] for r in runs)
+    best = next(r for r in runs if r["samples_per_s"] == rate)
+    return {**best, "runs_samples_per_s": [r["samples_per_s"] for r in runs]}
+
+
+def _range(runs: list[dict]) -> str:
+    rates = sorted(r["samples_per_s"] for r in runs)
+    return f"{rates[0]:.1f}-{rates[-1]:.1f}"
 
 
 def _train_line(row: dict, peak: float) -> str:
