@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from chromseq.models.conv import Conv1D
 from chromseq.models.heads import sequence_input, sigmoid_head
 from chromseq.models.penalties import L2, MaxNorm
 
@@ -32,7 +33,7 @@ def build_deepsea(
     inputs = sequence_input(seq_len)
     x = inputs
     for i, filters in enumerate(conv_filters):
-        x = keras.layers.Conv1D(filters, conv_width, activation="relu", kernel_regularizer=reg,
+        x = Conv1D(filters, conv_width, activation="relu", kernel_regularizer=reg,
                                 kernel_constraint=norm([0, 1]), name=f"conv{i + 1}")(x)
         if i < len(conv_filters) - 1:
             x = keras.layers.MaxPooling1D(pool_size, name=f"pool{i + 1}")(x)
