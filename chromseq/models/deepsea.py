@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from chromseq.models.conv import Conv1D
 from chromseq.models.heads import sequence_input, sigmoid_head
+from chromseq.models.layers import Conv1D, Dense
 from chromseq.models.penalties import L2, MaxNorm
 
 
@@ -39,7 +39,7 @@ def build_deepsea(
             x = keras.layers.MaxPooling1D(pool_size, name=f"pool{i + 1}")(x)
         x = keras.layers.Dropout(dropout[i], name=f"drop{i + 1}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(dense_units, activation="relu", kernel_regularizer=reg,
+    x = Dense(dense_units, activation="relu", kernel_regularizer=reg,
                            kernel_constraint=norm(0), name="dense")(x)
     outputs = sigmoid_head(x, n_features, kernel_regularizer=reg, kernel_constraint=norm(0),
                            activity_regularizer=keras.regularizers.L1(l1_activity) if l1_activity else None)

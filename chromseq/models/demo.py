@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import keras
 
-from chromseq.models.conv import Conv1D
 from chromseq.models.heads import sequence_input, sigmoid_head
 
 
@@ -14,7 +13,7 @@ def build_demo_cnn(seq_len: int, n_features: int, *, filters: int = 128, widths:
     inputs = sequence_input(seq_len)
     x = inputs
     for i, w in enumerate(widths):
-        x = Conv1D(filters, w, padding="same", activation="relu", name=f"conv{i + 1}")(x)
+        x = keras.layers.Conv1D(filters, w, padding="same", activation="relu", name=f"conv{i + 1}")(x)
         if i < len(widths) - 1:
             x = keras.layers.MaxPooling1D(pool_size, name=f"pool{i + 1}")(x)
     x = keras.layers.Dropout(dropout, name="drop")(x)

@@ -1,11 +1,11 @@
-"""chromseq's Conv1D: Keras' outputs and gradients, computed through forward convolutions."""
+"""chromseq's Conv1D and Dense: Keras' outputs and gradients, computed through forward products."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from chromseq.models.conv import Conv1D, conv1d_valid
+from chromseq.models.layers import Conv1D, Dense, conv1d_valid
 
 
 def _pair(padding, width, channels=24, filters=5):
@@ -88,3 +88,41 @@ def test_mixed_bfloat16():
     assert y.dtype == tf.bfloat16 and g[1].dtype == tf.float32
     np.testing.assert_allclose(tf.cast(y, tf.float32), tf.cast(y_ref, tf.float32), rtol=0.05, atol=0.05)
     np.testing.assert_allclose(g[1], g_ref[1], rtol=0.1, atol=0.1 * float(tf.reduce_max(tf.abs(g_ref[1]))))
+
+
+def test_the_layer_differentiates_through_forward_convolutions():
+    ours, _, x = _pair("valid", 8)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(ours(x))
+        return tape.gradient(loss, ours.kernel)
+
+    ops = {op.type for op in step.get_concrete_function(x).graph.get_operations()}
+    assert "Conv2D" in ops and not ops & {"Conv2DBackpropInput", "Conv2DBackpropFilter"}
+
+
+def test_dense_matches_keras_and_never_reads_the_kernel_transposed():
+    ours = Dense(6, activation="relu")
+    ref = keras.layers.Dense(6, activation="relu")
+    x = tf.random.stateless_normal((4, 11), seed=(7, 8))
+    ours.build(x.shape)
+    ref.build(x.shape)
+    ref.set_weights(ours.get_weights())
+    y, g = _grads(ours, x)
+    y_ref, g_ref = _grads(ref, x)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-6, atol=1e-6)
+    for a, b in zip(g, g_ref):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+    @tf.function
+    def input_grad(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            return tape.gradient(tf.reduce_sum(ours(x)), x)
+
+    graph = input_grad.get_concrete_function(x).graph
+    matmuls = [op for op in graph.get_operations() if op.type == "MatMul"]
+    assert matmuls and not any(op.get_attr("transpose_b") and op.inputs[1].shape == ours.kernel.shape
+                               for op in matmuls)
