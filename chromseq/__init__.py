@@ -1,22 +1,20 @@
 """chromseq: train, evaluate and explain neural networks that read DNA.
 
 The command line is a thin layer over this API; the same functions work in a notebook.
-Heavy submodules are imported lazily so that ``import chromseq`` stays fast. Importing it
-before TensorFlow also pools CPU memory across training steps (``chromseq.allocator``).
+Heavy submodules are imported lazily so that ``import chromseq`` stays fast, and importing it
+changes nothing in the process. For training speed on the CPU call
+``chromseq.pool_cpu_memory()`` before TensorFlow is imported (the command line does).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from chromseq.allocator import pool_cpu_memory
-
-pool_cpu_memory()
-
 __version__ = "0.1.0"
 
 _LAZY = {
     "ChromseqError": "chromseq.errors",
+    "pool_cpu_memory": "chromseq.allocator",
     "load_model": "chromseq.runs",
     "predict_batches": "chromseq.inference",
     "one_hot": "chromseq.data.encoding",

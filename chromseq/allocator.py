@@ -22,7 +22,8 @@ _M_MMAP_MAX = -4
 def pool_cpu_memory() -> None:
     """Turn both pools on, unless ``CHROMSEQ_SYSTEM_ALLOCATOR`` is set or the user tuned them.
 
-    Call before TensorFlow is imported (``import chromseq`` does); later, only glibc's part applies.
+    Process-wide: the command line calls it before any command runs; in a notebook, call it
+    first thing (before TensorFlow is imported; later, only glibc's part applies).
     """
     if os.environ.get("CHROMSEQ_SYSTEM_ALLOCATOR"):
         return

@@ -84,4 +84,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    import chromseq
+
+    chromseq.pool_cpu_memory()  # as the chromseq commands do, before TensorFlow is imported
     main()
