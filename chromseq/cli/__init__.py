@@ -6,7 +6,7 @@ commands so that ``chromseq --help`` answers at once.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 
 import click
@@ -19,6 +19,15 @@ class ChromseqGroup(click.Group):
     """Top-level group that turns user errors into one line and a non-zero exit."""
 
     def invoke(self, ctx: click.Context):
+        from chromseq.allocator import pool_cpu_memory
+        from chromseq.quiet import quiet_tensorflow
+
+        pool_cpu_memory()  # before any command imports TensorFlow
+        loud = ctx.params.get("verbose") or ctx.params.get("debug")
+        with contextlib.nullcontext() if loud else quiet_tensorflow():
+            return self._invoke_with_one_line_errors(ctx)
+
+    def _invoke_with_one_line_errors(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -46,9 +55,10 @@ def _one_line(exc: BaseException) -> str:
 
 @click.group(cls=ChromseqGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chromseq")
-@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's own log messages (hidden by default).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors (implies --verbose).")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """chromseq: train, evaluate and explain neural networks that read DNA.
 
     \b
@@ -60,7 +70,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _register() -> None:
