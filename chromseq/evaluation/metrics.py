@@ -39,7 +39,8 @@ def binary_metrics(y: np.ndarray, s: np.ndarray, threshold: float = 0.5) -> dict
     tps, fps, thr = _ranked_counts(y, s)
     tpr = np.r_[0.0, tps / pos] if pos else np.zeros(len(tps) + 1)
     fpr = np.r_[0.0, fps / neg] if neg else np.zeros(len(fps) + 1)
-    auroc = float(np.trapezoid(tpr, fpr)) if pos and neg else np.nan
+    # the trapezoid rule written out: np.trapezoid is NumPy >= 2, np.trapz is gone from 2.4
+    auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2) if pos and neg else np.nan
     if pos:
         precision = tps / (tps + fps)
         recall = tps / pos
