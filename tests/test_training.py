@@ -133,16 +133,28 @@ def test_every_model_config_trains_a_short_epoch(bundle, tmp_path, config):
     assert load_model(run).output_shape[-1] == 12
 
 
+PLANTED = ("CTCF", "REST", "NRF1", "YY1")
+
+
 @pytest.mark.slow
 def test_small_model_learns_planted_motifs(tmp_path):
-    """A DeMo CNN reaches mean AUROC >= 0.8 (best >= 0.9) on the motif-driven (TF-like) features."""
+    """A DeMo CNN learns four planted motifs: each motif feature's AUROC >= 0.85, their mean >= 0.90.
+
+    Measured over data/training seeds 0-4, each with default oneDNN (AVX-512 + BF16 machine),
+    ONEDNN_MAX_CPU_ISA=AVX2, ONEDNN_MAX_CPU_ISA=AVX512_CORE and TF_ENABLE_ONEDNN_OPTS=0: mean
+    0.969-0.980, lowest single feature 0.941. The thresholds sit 0.07-0.09 below the worst case
+    (the earlier version, six short motifs at 0.8, failed by float rounding on one CPU).
+    """
+    from chromseq.data.synth import builtin_motifs
     from chromseq.training import train
 
-    write_bundle(tmp_path / "b", n_train=6000, n_valid=600, n_test=10, length=100, n_features=8, seed=1)
+    motifs = [m for m in builtin_motifs() if m.name in PLANTED]
+    write_bundle(tmp_path / "b", n_train=4000, n_valid=1000, n_test=10, length=100, n_features=6, seed=0,
+                 motifs=motifs)
     cfg = {"name": "learn", "seed": 0,
            "model": {"name": "demo_cnn", "params": {"filters": 64, "widths": [21, 5], "pool_size": 4, "dropout": 0.0}},
            "data": {"train": str(tmp_path / "b" / "train.mat"), "valid": str(tmp_path / "b" / "valid.mat")},
-           "train": {"epochs": 24, "batch_size": 16, "learning_rate": 0.003, "verbose": 0,
+           "train": {"epochs": 8, "batch_size": 16, "learning_rate": 0.003, "verbose": 0,
                      "early_stopping_patience": None}}
     run = train(cfg, tmp_path / "run")
     from chromseq.data import open_dataset
@@ -153,7 +165,9 @@ def test_small_model_learns_planted_motifs(tmp_path):
     m = per_feature_metrics(y, predict_batches(load_model(run), x), min_positives=5)
     truth = json.loads((tmp_path / "b" / "truth.json").read_text())
     tf = [f["index"] for f in truth["features"] if f["rule"] == "motif"]
-    assert np.nanmean(m["auroc"][tf]) >= 0.8 and np.nanmax(m["auroc"][tf]) >= 0.9, m["auroc"]
+    assert len(tf) == 4
+    auroc = m["auroc"][tf]
+    assert np.all(auroc >= 0.85) and np.mean(auroc) >= 0.90, auroc
 
 
 def test_mixed_precision_trains_deepsea_with_its_regularizers(bundle, tmp_path):
