@@ -1,17 +1,31 @@
-"""Interpretation on a model trained on planted motifs, where the truth is known."""
+"""Interpretation methods on toy models with hand-set weights, every number checked against NumPy.
 
-import json
+A Flatten -> Dense model is linear in its input (logit gradient = the weights, a substitution moves
+the logit by a difference of two weights); the motif scanner's gradient is the motif kernel at its
+one match; the per-base pooling models score any prefix or suffix by a sum or a max. Weights are
+multiples of 1/4, so logits and logit gradients are exact in float32 on any CPU; probabilities
+come from a float32 sigmoid and are compared to PROB_ATOL (see toy_models).
+"""
 
 import numpy as np
 import pytest
-from apps_helpers import MOTIF
+from apps_helpers import motif_run
 from click.testing import CliRunner
+from toy_models import (
+    MOTIF,
+    PROB_ATOL,
+    dyadic,
+    flatten_dense,
+    motif_scanner,
+    onehot,
+    per_base_pooling,
+    revcomp,
+    scan_activations,
+    sigmoid,
+)
 
 from chromseq.cli import main
-from chromseq.data import open_dataset
-from chromseq.data.encoding import decode
-from chromseq.data.motifs import read_motifs
-from chromseq.data.synth import write_bundle
+from chromseq.data.motifs import Motif, read_motifs, write_meme
 from chromseq.errors import ChromseqError
 from chromseq.interpret import (
     class_optimization,
@@ -21,74 +35,257 @@ from chromseq.interpret import (
     saliency_map,
     temporal_scores,
 )
-from chromseq.interpret.filters import trim
-from chromseq.runs import load_model
+from chromseq.interpret.filters import information_content, trim
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    from chromseq.training import train
-
-    root = tmp_path_factory.mktemp("interp")
-    write_bundle(root / "b", n_train=6000, n_valid=400, n_test=10, length=100, n_features=8, seed=1)
-    cfg = {"name": "i", "seed": 0,
-           "model": {"name": "demo_cnn", "params": {"filters": 48, "widths": [21, 5], "pool_size": 4, "dropout": 0.0}},
-           "data": {"train": str(root / "b" / "train.mat"), "valid": str(root / "b" / "valid.mat")},
-           "train": {"epochs": 10, "batch_size": 16, "learning_rate": 0.003, "verbose": 0,
-                     "early_stopping_patience": None}}
-    run = train(cfg, root / "run")
-    return run, root / "b"
+def _random_onehot(rng, n, length, n_rows=()):
+    x = np.eye(4)[rng.integers(0, 4, (n, length))]
+    for i, pos in n_rows:
+        x[i, pos] = 0  # an N
+    return x
 
 
-def _positives(bundle, model):
-    x, y = open_dataset(bundle / "valid.mat").load()
-    truth = json.loads((bundle / "truth.json").read_text())
-    planted = np.load(bundle / "planted_valid.npz")
-    widths = [len(m["pwm"]) for m in truth["motifs"]]
-    pred = model.predict(x.astype("float32"), verbose=0)
-    cases = []
-    for f in truth["features"]:
-        if f["rule"] != "motif":
-            continue
-        m = f["motifs"][0]
-        for i in np.flatnonzero(y[:, f["index"]] & (pred[:, f["index"]] > 0.5))[:5]:
-            rows = np.flatnonzero((planted["sample"] == i) & (planted["motif"] == m) & planted["center"])
-            if len(rows):
-                start = planted["start"][rows[0]]
-                cases.append((f["index"], i, start, start + widths[m]))
-    return x, cases
+def _linear(seed=0, length=12, k=3):
+    """A Flatten -> Dense toy, its weights (L, 4, K) and the generator for inputs."""
+    rng = np.random.default_rng(seed)
+    w = dyadic(rng, (length, 4, k))
+    return flatten_dense(w, dyadic(rng, k)), w, rng
 
 
-def _in_top_decile(importance, start, stop):
-    cut = np.quantile(importance, 0.9)
-    return importance[start:stop].max() >= cut
+# --- saliency ---------------------------------------------------------------------------------------
+
+def test_saliency_of_a_linear_model_is_the_weights_on_the_observed_bases():
+    toy, w, rng = _linear()
+    x = _random_onehot(rng, 5, 12, n_rows=[(1, 3), (4, 0)])
+    for f in range(3):
+        expected = np.abs(w[:, :, f]) * x  # d logit_f / dx = w[..., f] everywhere
+        for batch_size in (2, 256):
+            np.testing.assert_array_equal(saliency_map(toy.model, x, f, batch_size), expected)
+    p = toy.outputs(x)[:, 1]
+    prob_sal = saliency_map(toy.model, x, 1, logits=False)  # d sigmoid / dz = p (1 - p)
+    np.testing.assert_allclose(prob_sal, (p * (1 - p))[:, None, None] * np.abs(w[:, :, 1]) * x,
+                               rtol=0, atol=2 * PROB_ATOL * np.abs(w).max())
+    assert saliency_map(toy.model, x[:0], 0).shape == (0, 12, 4)
 
 
-def test_saliency_and_ism_concentrate_on_planted_motifs(trained):
-    run, bundle = trained
-    model = load_model(run)
-    x, cases = _positives(bundle, model)
-    assert len(cases) >= 8
-    hits_sal = hits_ism = 0
-    for f, i, start, stop in cases:
-        sal = saliency_map(model, x[i:i + 1], f)[0].sum(1)
-        ism = np.abs(in_silico_mutagenesis(model, x[i:i + 1], f)[0]).sum(1)
-        hits_sal += _in_top_decile(sal, start, stop)
-        hits_ism += _in_top_decile(ism, start, stop)
-    assert hits_sal / len(cases) > 0.7 and hits_ism / len(cases) > 0.7
+def test_saliency_of_the_motif_scanner_is_the_kernel_at_the_match():
+    toy = motif_scanner(MOTIF)
+    seqs = ["C" * 7 + MOTIF + "C" * 13, "C" * 15 + revcomp(MOTIF) + "C" * 5, "C" * 30]
+    x = onehot(seqs)
+    acts = scan_activations(x, toy.kernel, toy.scan_bias)  # (N, P, 2)
+    expected = np.zeros_like(x)
+    for n in range(len(x)):
+        for f in range(2):
+            if acts[n, :, f].max() > 0:  # ReLU' = 1 and the maximum is unique: gradient 10 x kernel
+                (start,) = np.flatnonzero(acts[n, :, f] == acts[n, :, f].max())
+                expected[n, start:start + len(MOTIF)] += 10 * toy.kernel[:, :, f]
+    expected = np.abs(expected) * x
+    assert expected[0].sum() == expected[1].sum() == 10 * len(MOTIF) and not expected[2].any()
+    np.testing.assert_array_equal(saliency_map(toy.model, x, 0), expected)
 
 
-def test_filters_recover_planted_motifs(trained):
-    run, bundle = trained
-    model = load_model(run)
-    x, _ = open_dataset(bundle / "valid.mat").load()
-    motifs, sites = filter_motifs(model, x)
-    truth = read_motifs(bundle / "motifs.meme")
-    planted = {f["motifs"][0] for f in json.loads((bundle / "truth.json").read_text())["features"] if f["rule"] == "motif"}
-    matches = compare_motifs([trim(m) for m, s in zip(motifs, sites) if s >= 5], truth, top=1)
-    recovered = {truth_i for row in matches for truth_i, t in enumerate(truth)
-                 if row and row[0].target_id == t.id and row[0].score > 0.7}
-    assert len(recovered & planted) >= len(planted) / 2, (recovered, planted)
+# --- in-silico mutagenesis ------------------------------------------------------------------------
+
+def _ism_by_hand(toy, x, positions, logits):
+    """Every mutant scored one at a time in float64."""
+    score = toy.logits if logits else toy.outputs
+    out = np.zeros((len(x), len(positions), 4, toy.model.output_shape[-1]))
+    for n in range(len(x)):
+        ref = score(x[n:n + 1])[0]
+        for i, p in enumerate(positions):
+            for b in range(4):
+                if x[n, p, b] == 1:
+                    continue  # the reference base: 0
+                mutant = x[n].copy()
+                mutant[p] = np.eye(4)[b]
+                out[n, i, b] = score(mutant[None])[0] - ref
+    return out
+
+
+def test_ism_of_a_linear_model_is_a_difference_of_weights():
+    toy, w, rng = _linear(seed=1)
+    x = _random_onehot(rng, 3, 12, n_rows=[(2, 5)])  # an N: all four bases are changes
+    logit_ism = in_silico_mutagenesis(toy.model, x, None, batch_size=7, logits=True)  # (N, L, 4, K)
+    np.testing.assert_array_equal(logit_ism, _ism_by_hand(toy, x, range(12), logits=True))
+    ref = (x * w[..., 0]).sum(-1)  # the reference base's weight at each position (0 at N)
+    np.testing.assert_array_equal(logit_ism[..., 0], (w[None, :, :, 0] - ref[..., None]) * (1 - x))
+    positions = [0, 5, 11]
+    prob_ism = in_silico_mutagenesis(toy.model, x, 2, batch_size=5, positions=positions)
+    assert prob_ism.shape == (3, 3, 4)
+    np.testing.assert_allclose(prob_ism, _ism_by_hand(toy, x, positions, logits=False)[..., 2], rtol=0,
+                               atol=2 * PROB_ATOL)
+    assert (prob_ism[x[:, positions] == 1] == 0).all()  # exactly 0 at the reference base
+
+
+def test_ism_of_the_motif_scanner_breaks_the_motif_at_every_base():
+    toy = motif_scanner(MOTIF)
+    x = onehot(["C" * 6 + MOTIF + "C" * 8])
+    ism = in_silico_mutagenesis(toy.model, x, 0)[0]
+    expected = np.zeros((24, 4))
+    expected[6:16] = (sigmoid(-5) - sigmoid(5)) * (1 - x[0, 6:16])  # any change in the motif loses the match
+    np.testing.assert_allclose(ism, expected, rtol=0, atol=2 * PROB_ATOL)
+    np.testing.assert_allclose(ism, _ism_by_hand(toy, x, range(24), logits=False)[0, ..., 0], rtol=0,
+                               atol=2 * PROB_ATOL)
+
+
+# --- temporal output scores ------------------------------------------------------------------------
+
+def _pooling_toy(seed, seq_len, pool):
+    rng = np.random.default_rng(seed)
+    return per_base_pooling(dyadic(rng, (4, 2)), dyadic(rng, 2), dyadic(rng, (2, 2)), dyadic(rng, 2),
+                            seq_len=seq_len, pool=pool), rng
+
+
+@pytest.mark.parametrize("step", [1, 5])
+def test_temporal_scores_of_a_fixed_length_model_mask_the_rest_with_n(step):
+    length = 32  # a power of 2: the average pooling divides exactly
+    toy, rng = _pooling_toy(2, length, "avg")
+    x = _random_onehot(rng, 3, length, n_rows=[(0, 7)])
+    points = sorted(set(range(step, length + 1, step)) | {length})
+    fwd_exp = np.full((3, length), np.nan)
+    bwd_exp = np.full((3, length), np.nan)
+    positions = np.arange(length)[None, :, None]
+    for i in points:  # the prefix x[:i] and the suffix x[L - i:], everything else N (zero rows)
+        fwd_exp[:, i - 1] = toy.logits(x * (positions < i))[:, 1]
+        bwd_exp[:, length - i] = toy.logits(x * (positions >= length - i))[:, 1]
+    fwd, bwd = temporal_scores(toy.model, x, 1, batch_size=4, step=step)
+    np.testing.assert_array_equal(fwd, fwd_exp.astype(np.float32))  # NaN between the points
+    np.testing.assert_array_equal(bwd, bwd_exp.astype(np.float32))
+    np.testing.assert_array_equal(fwd[:, -1], toy.logits(x)[:, 1])  # the whole prefix = the sequence
+    np.testing.assert_array_equal(bwd[:, 0], toy.logits(x)[:, 1])
+    fwd_p, _ = temporal_scores(toy.model, x, 1, step=step, logits=False)
+    np.testing.assert_allclose(fwd_p, sigmoid(fwd_exp), rtol=0, atol=PROB_ATOL)
+
+
+def test_temporal_scores_of_an_any_length_model_read_true_prefixes():
+    toy, rng = _pooling_toy(3, None, "max")
+    x = _random_onehot(rng, 2, 13)
+    fwd, bwd = temporal_scores(toy.model, x, 0, step=4)
+    points = [4, 8, 12, 13]
+    assert np.isnan(np.delete(fwd, [p - 1 for p in points], 1)).all()
+    for i in points:
+        np.testing.assert_array_equal(fwd[:, i - 1], toy.logits(x[:, :i])[:, 0])
+        np.testing.assert_array_equal(bwd[:, 13 - i], toy.logits(x[:, 13 - i:])[:, 0])
+
+
+def test_temporal_scores_refuse_a_flatten_model():
+    toy, _, rng = _linear()
+    with pytest.raises(ChromseqError, match="saliency"):
+        temporal_scores(toy.model, _random_onehot(rng, 1, 12), 0)
+
+
+# --- class optimization -----------------------------------------------------------------------------
+
+def test_class_optimization_follows_rmsprop_on_a_linear_model():
+    """S(X) - lam ||X||^2 with S linear: the gradient is w - 2 lam X; RMSprop (Keras 3) run in float64 here."""
+    length, f, lam, lr, steps = 6, 1, 0.009, 0.05, 40
+    rng = np.random.default_rng(2)
+    w = dyadic(rng, (length, 4, 2), 1, 8) * rng.choice([-1, 1], (length, 4, 2))  # no zero weight
+    w[3, :, f] = -np.abs(w[3, :, f])  # position 3: no base helps
+    toy = flatten_dense(w, dyadic(rng, 2))
+    x_opt, pwm = class_optimization(toy.model, f, length, lam=lam, lr=lr, steps=steps, seed=7)
+    x = np.random.default_rng(7).uniform(size=(1, length, 4)).astype(np.float32)[0].astype(np.float64)
+    velocity = np.zeros_like(x)
+    for _ in range(steps):
+        grad = -(w[:, :, f] - 2 * lam * x)  # of the loss -S(X) + lam ||X||^2
+        velocity = 0.9 * velocity + 0.1 * grad**2
+        x = x - lr * grad / np.sqrt(velocity + 1e-7)
+    # 40 float32 steps of a few roundings (6e-8 each) apiece: relative error well under 1e-5
+    np.testing.assert_allclose(x_opt, x, rtol=1e-5, atol=0)
+    assert np.abs(x).min() > 0.5  # no entry near the clipping point of the PWM
+    positive = np.clip(x, 0, None)
+    sums = positive.sum(1, keepdims=True)
+    expected_pwm = np.where(sums > 0, positive / np.where(sums > 0, sums, 1), 0.25)
+    np.testing.assert_allclose(pwm, expected_pwm, rtol=1e-5, atol=0)
+    unhelpful = w[:, :, f] < 0
+    unhelpful[3] = False
+    assert (pwm[3] == 0.25).all() and (pwm[unhelpful] == 0).all()
+
+
+# --- first-layer filters and motif comparison ---------------------------------------------------------
+
+def _filter_pwms_by_hand(x, kernel, bias, padding, threshold):
+    """Every window (N outside the sequence) whose activation exceeds threshold x the filter's peak."""
+    w, length = kernel.shape[0], x.shape[1]
+    acts = scan_activations(x, kernel, bias, padding)
+    left = (w - 1) // 2 if padding == "same" else 0  # output p reads the input from p - left
+    pwms, sites = [], []
+    for f in range(kernel.shape[-1]):
+        counts = np.zeros((w, 4))
+        peak = acts[..., f].max()
+        n_sites = 0
+        for n in range(len(x)):
+            for p in range(acts.shape[1]):
+                if peak > 0 and acts[n, p, f] > threshold * peak:
+                    counts += [x[n, j] if 0 <= j < length else np.zeros(4) for j in range(p - left, p - left + w)]
+                    n_sites += 1
+        counts = counts[:, [0, 2, 1, 3]]  # AGCT -> ACGT columns
+        total = counts.sum(1, keepdims=True)
+        pwms.append(np.where(total > 0, counts / np.where(total > 0, total, 1), 0.25))
+        sites.append(n_sites)
+    return pwms, sites
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("motif", [MOTIF, "GATTACA", "TGCA"])  # even, odd and short widths
+def test_filter_motifs_average_the_windows_above_threshold(padding, motif):
+    toy = motif_scanner(motif, padding=padding, bias=0.0)  # graded: activation = matching bases
+    rng = np.random.default_rng(len(motif))
+    seqs = ["".join(rng.choice(list("ACGT"), 30)) for _ in range(6)]
+    seqs[2] = seqs[2][:3] + motif + seqs[2][3 + len(motif):]
+    seqs[4] = revcomp(motif) + seqs[4][len(motif):]  # at the very start: windows reach past the edge
+    x = onehot(seqs)
+    for threshold in (0.5, 0.8):
+        motifs, sites = filter_motifs(toy.model, x, threshold=threshold, batch_size=4)
+        pwms, n_sites = _filter_pwms_by_hand(x, toy.kernel, toy.scan_bias, padding, threshold)
+        assert list(sites) == n_sites and [m.id for m in motifs] == ["filter0", "filter1"]
+        for m, pwm in zip(motifs, pwms):  # float32 counts are exact; their division rounds once (2^-24)
+            np.testing.assert_allclose(m.pwm, pwm, rtol=2**-23, atol=0)
+
+
+def test_filters_of_the_exact_motif_scanner_are_the_motif_and_match_it():
+    toy = motif_scanner(MOTIF)  # activation 1 on a full match, 0 elsewhere
+    seqs = ["C" * 5 + MOTIF + "C" * 15, "A" * 20 + revcomp(MOTIF), "C" * 30, MOTIF + "A" * 10 + MOTIF]
+    motifs, sites = filter_motifs(toy.model, onehot(seqs))
+    acgt = lambda s: onehot(s, "ACGT")  # noqa: E731
+    np.testing.assert_array_equal(motifs[0].pwm, acgt(MOTIF))
+    np.testing.assert_array_equal(motifs[1].pwm, acgt(revcomp(MOTIF)))
+    assert list(sites) == [3, 1]
+    # 2 bits a column, less the 1e-9 floor of the three zero probabilities (9e-8 bits) and float32 rounding
+    np.testing.assert_allclose(information_content(motifs[0].pwm), 2.0, rtol=0, atol=1e-6)
+    decoy = Motif("decoy", "decoy", np.full((12, 4), 0.25) + np.eye(4)[np.arange(12) % 4] * 0.1)
+    db = [decoy, Motif("gata", "GATA1", acgt(MOTIF))]
+    for m, strand in zip(motifs, "+-"):
+        best = compare_motifs([trim(m)], db, top=2)[0]
+        assert [b.target_id for b in best] == ["gata", "decoy"]
+        # filter PWMs are float32: their columns normalize to unit length within a few 1e-8
+        assert best[0].score == pytest.approx(1.0, abs=1e-6) and best[0].strand == strand
+        assert best[0].offset == 0 and best[0].overlap == len(MOTIF)
+
+
+def test_compare_motifs_offsets_strands_and_scores():
+    rng = np.random.default_rng(4)
+    target = rng.dirichlet(np.ones(4), 12)
+    db = [Motif("t", "T", target), Motif("other", "O", rng.dirichlet(np.ones(4), 9))]
+    inner = Motif("q", "q", target[3:11])  # database column j = query column j - 3
+    best = compare_motifs([inner], db, top=1)[0][0]
+    assert (best.target_id, best.offset, best.strand, best.overlap) == ("t", -3, "+", 8)
+    assert best.score == pytest.approx(1.0, abs=1e-12)
+    rc = Motif("q", "q", target[3:11][::-1, ::-1])  # ACGT columns reversed = complement
+    best = compare_motifs([rc], db, top=1)[0][0]
+    assert (best.target_id, best.strand) == ("t", "-") and best.score == pytest.approx(1.0, abs=1e-12)
+    # a query half of which is the target: the mean Pearson correlation of its overlapping columns
+    half = np.vstack([target[:6], rng.dirichlet(np.ones(4), 4)])
+    best = compare_motifs([Motif("h", "h", half)], db[:1], top=1, min_overlap=6)[0][0]
+    scores = []
+    for strand in (target, target[::-1, ::-1]):
+        corr = np.array([[np.corrcoef(q, d)[0, 1] for d in strand] for q in half])  # (10, 12) column correlations
+        for offset in range(-11, 10):  # query column q against database column q - offset
+            pairs = [(q, q - offset) for q in range(10) if 0 <= q - offset < 12]
+            if len(pairs) >= 8:  # at least 3/4 of the shorter motif overlaps
+                scores.append(sum(corr[q, d] for q, d in pairs) / 10)
+    assert best.score == pytest.approx(max(scores), abs=1e-12)
+    assert compare_motifs([Motif("n", "n", target[:4])], db) == [[]]  # narrower than min_overlap
 
 
 def test_compare_finds_a_motif_itself_in_jaspar(shared_data):
@@ -98,48 +295,61 @@ def test_compare_finds_a_motif_itself_in_jaspar(shared_data):
     assert best.target_id == "MA0139.2" and best.strand == "-" and best.score == pytest.approx(1.0)
 
 
-def test_temporal_scores_and_class_optimization(tmp_path, trained):
-    run, _ = trained
-    model = load_model(run)
-    x = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, (2, 100))]
-    fwd, bwd = temporal_scores(model, x, 0, step=10)
-    assert fwd.shape == (2, 100) and np.isfinite(fwd[:, 99]).all() and np.isfinite(bwd[:, 0]).all()
-    full = np.log(model.predict(x, verbose=0)[:, 0] / (1 - model.predict(x, verbose=0)[:, 0]))
-    np.testing.assert_allclose(fwd[:, 99], full, rtol=1e-3, atol=1e-3)  # the whole prefix = the sequence
-    from chromseq.models import build_model
+# --- the command line -------------------------------------------------------------------------------
 
-    with pytest.raises(ChromseqError, match="saliency"):
-        temporal_scores(build_model("deepsea", 200, 2), x[:, :50].repeat(4, 1), 0)
-    import keras
+def test_interpret_cli_methods_and_errors(tmp_path):
+    import h5py
 
-    from chromseq.data.encoding import one_hot
-
-    inputs = keras.Input((30, 4))
-    scan = keras.layers.Conv1D(1, len(MOTIF), use_bias=False)  # linear PWM scanner: gradients everywhere
-    logits = keras.layers.Dense(1, name="logits")(keras.layers.GlobalMaxPooling1D()(scan(inputs)))
-    scanner = keras.Model(inputs, keras.layers.Activation("sigmoid", name="output")(logits))
-    scan.set_weights([one_hot(MOTIF, "AGCT").astype("float32")[..., None]])
-    _, pwm = class_optimization(scanner, 0, 30, steps=300)
-    consensus = decode(np.eye(4)[pwm.argmax(1)], "AGCT")
-    from chromseq.data.encoding import reverse_complement_str
-
-    assert MOTIF in consensus or reverse_complement_str(MOTIF) in consensus
-
-
-def test_interpret_cli_methods_and_errors(trained, tmp_path):
-    run, bundle = trained
+    length = 40
+    toy = motif_run(tmp_path / "run", seq_len=length, fixed_length=True)
+    run = tmp_path / "run"
+    seqs = ["C" * 12 + MOTIF + "C" * 18, "A" * 40, "T" * 25 + revcomp(MOTIF) + "T" * 5, "G" * 40]
+    x = onehot(seqs)
+    with h5py.File(tmp_path / "d.h5", "w") as f:
+        f["x"] = x.astype(np.uint8)
+        f["y"] = np.array([[1], [0], [1], [0]], np.uint8)
+        f.attrs["alphabet"] = "AGCT"
+    data = ["--data", str(tmp_path / "d.h5")]
+    arrays = {}
     for method in ("saliency", "ism", "temporal"):
         out = tmp_path / method
-        result = CliRunner().invoke(main, ["interpret", method, "--run", str(run), "--feature", "CTCF",
-                                           "--samples", "1", "--out", str(out)])
+        result = CliRunner().invoke(main, ["interpret", method, "--run", str(run), "--feature", "GATA1",
+                                           "--samples", "2", "--out", str(out), *data])
         assert result.exit_code == 0, result.output
-        assert list(out.glob("*.png")) and list(out.glob("*.npz"))
-    result = CliRunner().invoke(main, ["interpret", "filters", "--run", str(run), "--out", str(tmp_path / "f"),
-                                       "--motif-db", str(bundle / "motifs.meme")])
+        assert len(list(out.glob("*.png"))) == 2
+        arrays[method] = np.load(out / f"{method}.npz")
+        np.testing.assert_array_equal(arrays[method]["samples"], [0, 2])  # the two positives
+    positives = x[[0, 2]]
+    np.testing.assert_array_equal(arrays["saliency"]["saliency"], 10 * positives * _motif_span(seqs[0::2], length))
+    expected_ism = _ism_by_hand(toy, positives, range(length), logits=False)[..., 0]
+    np.testing.assert_allclose(arrays["ism"]["ism"], expected_ism, rtol=0, atol=2 * PROB_ATOL)
+    keep = np.arange(length)[None, :, None] < np.arange(1, length + 1)[:, None, None]  # (L, L, 1) prefix masks
+    expected_fwd = np.stack([toy.logits(positives[n] * keep)[:, 0] for n in range(2)])
+    np.testing.assert_array_equal(arrays["temporal"]["forward"], expected_fwd)
+    np.testing.assert_array_equal(arrays["temporal"]["backward"][:, 0], toy.logits(positives)[:, 0])
+    result = CliRunner().invoke(main, ["interpret", "classopt", "--run", str(run), "--steps", "3",
+                                       "--out", str(tmp_path / "c")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "f" / "filters.meme").exists() and (tmp_path / "f" / "matches.tsv").exists()
-    assert read_motifs(tmp_path / "f" / "filters.meme")
-    bad = CliRunner().invoke(main, ["interpret", "saliency", "--run", str(run), "--feature", "99"])
+    pwm = np.load(tmp_path / "c" / "classopt.npz")["pwm"]
+    assert pwm.shape == (length, 4) and np.allclose(pwm.sum(1), 1)
+    write_meme(tmp_path / "db.meme", [Motif("gata", "GATA1", onehot(MOTIF, "ACGT"))])
+    result = CliRunner().invoke(main, ["interpret", "filters", "--run", str(run), "--out", str(tmp_path / "f"),
+                                       "--motif-db", str(tmp_path / "db.meme"), *data])
+    assert result.exit_code == 0, result.output
+    filters = read_motifs(tmp_path / "f" / "filters.meme")
+    np.testing.assert_allclose(filters[0].pwm, onehot(MOTIF, "ACGT"), atol=1e-6)  # written with 6 decimals
+    rows = [r.split("\t") for r in (tmp_path / "f" / "matches.tsv").read_text().splitlines()]
+    assert rows[1][:7] == ["filter0", "1", "20.00", "1", "gata", "GATA1", "1.0000"] and rows[1][8] == "+"
+    bad = CliRunner().invoke(main, ["interpret", "saliency", "--run", str(run), "--feature", "99", *data])
     assert bad.exit_code == 2 and "does not exist" in bad.output
-    bad = CliRunner().invoke(main, ["interpret", "saliency", "--run", str(run), "--feature", "NOSUCHTF"])
+    bad = CliRunner().invoke(main, ["interpret", "saliency", "--run", str(run), "--feature", "NOSUCHTF", *data])
     assert bad.exit_code == 2 and "no feature matches" in bad.output
+
+
+def _motif_span(seqs, length):
+    """(N, L, 1): 1 on the bases of the single motif copy (either strand) of each sequence."""
+    mask = np.zeros((len(seqs), length, 1))
+    for n, s in enumerate(seqs):
+        start = s.find(MOTIF) if MOTIF in s else s.find(revcomp(MOTIF))
+        mask[n, start:start + len(MOTIF)] = 1
+    return mask
