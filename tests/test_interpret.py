@@ -168,6 +168,17 @@ def test_temporal_scores_of_an_any_length_model_read_true_prefixes():
         np.testing.assert_array_equal(bwd[:, 13 - i], toy.logits(x[:, 13 - i:])[:, 0])
 
 
+def test_temporal_scores_leave_prefixes_shorter_than_a_convolution_nan():
+    """An any-length convolutional model cannot read a prefix shorter than its filter: NaN there."""
+    toy = motif_scanner(seq_len=None)  # width 10
+    x = onehot(["ACGT" + MOTIF + "TTAGC", "GATAAGGCTTACCAGTTAC"])
+    fwd, bwd = temporal_scores(toy.model, x, 0)
+    assert np.isnan(fwd[:, :9]).all() and np.isnan(bwd[:, -9:]).all()
+    for i in range(10, x.shape[1] + 1):
+        np.testing.assert_array_equal(fwd[:, i - 1], toy.logits(x[:, :i])[:, 0])
+        np.testing.assert_array_equal(bwd[:, x.shape[1] - i], toy.logits(x[:, x.shape[1] - i:])[:, 0])
+
+
 def test_temporal_scores_refuse_a_flatten_model():
     toy, _, rng = _linear()
     with pytest.raises(ChromseqError, match="saliency"):

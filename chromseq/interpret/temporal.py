@@ -14,7 +14,7 @@ def temporal_scores(model, x: np.ndarray, feature: int, batch_size: int = 256, *
     """Forward (prefix) and backward (suffix) scores, each (N, L) (NaN between ``step`` points).
 
     Models that take any length (recurrent bodies) see the true prefixes and suffixes, one batch
-    per length; fixed-length models with a pooling head see the window with everything outside the
+    per length (prefixes shorter than the model's first convolution stay NaN); fixed-length models with a pooling head see the window with everything outside the
     prefix / suffix set to N (all-zero rows), all prefixes in one batched pass. Models with a
     Flatten head cannot score a shorter sequence: use saliency or ISM for them.
     """
@@ -29,6 +29,7 @@ def temporal_scores(model, x: np.ndarray, feature: int, batch_size: int = 256, *
     fwd = np.full((n, length), np.nan, np.float32)
     bwd = np.full((n, length), np.nan, np.float32)
     if model.input_shape[1] is None:
+        points = points[points >= _shortest_readable(scorer, points)]  # shorter ones stay NaN
         for i in points:
             fwd[:, i - 1] = predict_batches(scorer, x[:, :i], batch_size=batch_size)[:, feature]
             bwd[:, length - i] = predict_batches(scorer, x[:, length - i:], batch_size=batch_size)[:, feature]
@@ -40,3 +41,16 @@ def temporal_scores(model, x: np.ndarray, feature: int, batch_size: int = 256, *
         fwd[s, points - 1] = predict_batches(scorer, prefixes, batch_size=batch_size)[:, feature]
         bwd[s, length - points] = predict_batches(scorer, suffixes, batch_size=batch_size)[:, feature]
     return fwd, bwd
+
+
+def _shortest_readable(scorer, points: np.ndarray) -> int:
+    """The shortest of ``points`` that an any-length model can read (its convolutions need >= width)."""
+    import tensorflow as tf
+
+    for i in points:
+        try:
+            scorer(np.zeros((1, int(i), 4), np.float32), training=False)
+            return int(i)
+        except (ValueError, tf.errors.InvalidArgumentError):
+            continue
+    raise ChromseqError(f"the model cannot read any sequence of up to {int(points[-1])} bp")
