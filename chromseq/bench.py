@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from chromseq.errors import ChromseqError
+
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -88,8 +90,11 @@ def bench_train(model_name: str, source: str, path: str, *, batch_size: int = 64
 
     from chromseq.data import make_tf_dataset, open_dataset
     from chromseq.models import build_model
+    from chromseq.training.devices import cpu_runs_bfloat16
     from chromseq.training.optimizers import make_optimizer
 
+    if precision == "bf16" and not tf.config.list_physical_devices("GPU") and not cpu_runs_bfloat16():
+        raise ChromseqError("--precision bf16: this CPU's oneDNN cannot run bfloat16 convolutions")
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bf16" else "float32")
     ds = open_dataset(path, crop=crop)
     model = build_model(model_name, ds.seq_len, ds.n_features)

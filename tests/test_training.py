@@ -171,14 +171,23 @@ def test_small_model_learns_planted_motifs(tmp_path):
 
 
 def test_mixed_precision_trains_deepsea_with_its_regularizers(bundle, tmp_path):
-    """bf16 on CPU: the float32 output layer keeps the L1 activity loss float32 (bf16 broke it)."""
+    """bf16 on CPU: the float32 output layer keeps the L1 activity loss float32 (bf16 broke it).
+
+    Where oneDNN cannot run a bfloat16 convolution (ONEDNN_MAX_CPU_ISA=AVX2 on an AVX-512 CPU),
+    the command must refuse in one line instead.
+    """
     import keras
+
+    from chromseq.training.devices import cpu_runs_bfloat16
 
     cfg = _config(bundle, tmp_path, epochs=1)
     overrides = ["model.name=deepsea", "model.params={conv_filters: [8, 8, 8], dense_units: 16, pool_size: 2}",
                  "device.mixed_precision=true"]
     try:
         result = CliRunner().invoke(main, ["train", "--config", str(cfg), *sum((["--set", o] for o in overrides), [])])
+        if not cpu_runs_bfloat16():
+            assert result.exit_code == 2 and "cannot run bfloat16 convolutions" in result.output, result.output
+            return
         assert result.exit_code == 0, result.output
         assert "mixed_bfloat16" in result.output
         model = load_model(tmp_path / "run")

@@ -42,8 +42,23 @@ def set_precision(mixed: bool) -> str:
         keras.mixed_precision.set_global_policy("float32")
         return "float32"
     policy = "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+    if policy == "mixed_bfloat16" and not cpu_runs_bfloat16():
+        raise ChromseqError("device.mixed_precision: this CPU's oneDNN cannot run bfloat16 convolutions "
+                            "(e.g. under ONEDNN_MAX_CPU_ISA=AVX2); set device.mixed_precision: false")
     keras.mixed_precision.set_global_policy(policy)
     return policy
+
+
+def cpu_runs_bfloat16() -> bool:
+    """Whether a bfloat16 convolution runs on this CPU (oneDNN refuses some instruction-set caps)."""
+    import tensorflow as tf
+
+    try:
+        with tf.device("/CPU:0"):
+            tf.nn.conv1d(tf.ones((1, 8, 4), tf.bfloat16), tf.ones((3, 4, 2), tf.bfloat16), 1, "VALID").numpy()
+        return True
+    except (tf.errors.OpError, RuntimeError):
+        return False
 
 
 def make_strategy(name: str):
