@@ -13,8 +13,9 @@ from tqdm.auto import tqdm
 from chromseq import runs
 from chromseq.data.encoding import one_hot
 from chromseq.data.windows import center_window
-from chromseq.errors import ChromseqError
+from chromseq.errors import ChromseqError, warn
 from chromseq.inference import predict_batches
+from chromseq.outputs import H5Output, atomic_open
 
 
 @dataclass
@@ -95,16 +96,28 @@ def predict_fasta(rm: RunModel, fasta: str | os.PathLike, *, rc_average: bool = 
     from chromseq.data.fasta import read_fasta
 
     out = Predictions()
+    seen: set[str] = set()
+    ambiguous: list[str] = []
 
     def windows():
-        for name, seq in read_fasta(fasta, check=True):
+        for name, seq in read_fasta(fasta, check=True):  # refuses empty records and odd characters
+            if name in seen:  # the output's rows are keyed by name
+                raise ChromseqError(f"{fasta}: record name {name!r} appears more than once; record names "
+                                    "must be unique")
+            seen.add(name)
+            if len(seq) - sum(seq.count(b) for b in "ACGT"):
+                ambiguous.append(name)
             window, note = center_window(seq, rm.seq_len)
             if note != "exact":
                 note = f"{note} from {len(seq)} bp"
             yield name, window, note
 
-    return _run(rm, windows(), rc_average=rc_average, batch_size=batch_size, chunk=chunk, total=None,
-                desc="predict", out=out)
+    _run(rm, windows(), rc_average=rc_average, batch_size=batch_size, chunk=chunk, total=None,
+         desc="predict", out=out)
+    if ambiguous:
+        warn(f"{fasta}: {len(ambiguous)} record(s) hold N or other IUPAC codes, read as N (no base): "
+             f"{', '.join(ambiguous[:5])}{', ...' if len(ambiguous) > 5 else ''}")
+    return out
 
 
 def predict_bed(rm: RunModel, bed: str | os.PathLike, genome: str | os.PathLike, *, rc_average: bool = False,
@@ -167,17 +180,15 @@ def write_predictions(path: str | os.PathLike, preds: Predictions, feature_names
     path = Path(path)
     matrix = preds.matrix(len(feature_names))[:, columns]
     names = [feature_names[i] for i in columns]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # written under a temporary name and renamed when complete: a failure never leaves half a file
     if path.suffix in (".h5", ".hdf5"):
-        import h5py
-
-        with h5py.File(path, "w") as f:
+        with H5Output(path) as f:
             f["predictions"] = matrix
             f["names"] = np.array(preds.names, dtype=object).astype("S")
             f["notes"] = np.array(preds.notes, dtype=object).astype("S")
             f["features"] = np.array(names, dtype=object).astype("S")
         return
-    with open(path, "w") as fh:
+    with atomic_open(path, "w") as fh:
         fh.write("\t".join(["name", "window", *names]) + "\n")
         for name, note, row in zip(preds.names, preds.notes, matrix):
             fh.write("\t".join([name, note, *(f"{v:.5g}" for v in row)]) + "\n")

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from chromseq.apps.predict import RunModel
 from chromseq.data.vcf import Variant, VcfReport, iter_snvs
+from chromseq.outputs import H5Output, atomic_open
 
 EPS = 1e-6
 
@@ -118,15 +119,12 @@ def score_variants(rm: RunModel, vcf: str | os.PathLike, genome: str | os.PathLi
 def write_variant_scores(path: str | os.PathLike, scored: VariantScores, feature_names: list[str],
                          columns: np.ndarray, top: int = 0) -> None:
     """HDF5 (all scores, variant and feature labels) or TSV (long format; top-N features by |diff| per variant)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)  # written under a temporary name and renamed when complete
     s = scored.scores(len(feature_names))
     names = [feature_names[i] for i in columns]
     labels = [v.label for v in scored.variants]
     if path.suffix in (".h5", ".hdf5"):
-        import h5py
-
-        with h5py.File(path, "w") as f:
+        with H5Output(path) as f:
             for key in ("diff", "abs_diff", "logit_diff", "p_ref", "p_alt"):
                 f[key] = s[key][:, columns]
             f["variants"] = np.array(labels, dtype="S")
@@ -138,7 +136,7 @@ def write_variant_scores(path: str | os.PathLike, scored: VariantScores, feature
             f["features"] = np.array(names, dtype="S")
             f.attrs["convention"] = "variant at 0-based index L//2 of each window; forward/RC averaged"
         return
-    with open(path, "w") as fh:
+    with atomic_open(path, "w") as fh:
         fh.write("variant\tchrom\tpos\tref\talt\tref_match\tfeature\tp_ref\tp_alt\tdiff\tabs_diff\tlogit_diff\n")
         for i, v in enumerate(scored.variants):
             order = columns[np.argsort(-s["abs_diff"][i, columns], kind="stable")]

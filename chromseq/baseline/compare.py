@@ -54,5 +54,7 @@ def plot_scatter(baseline: list[dict], networks: dict[str, list[dict]], keep: li
     ax.legend(fontsize=8)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    from chromseq.plots.style import save_figure
+
+    save_figure(fig, path)
     plt.close(fig)

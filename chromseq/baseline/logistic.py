@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -30,8 +29,10 @@ class KmerBaseline:
     def save(self, path: str | os.PathLike) -> None:
         import joblib
 
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path)
+        from chromseq.outputs import atomic_output
+
+        with atomic_output(path) as tmp:
+            joblib.dump(self, tmp)
 
     @staticmethod
     def load(path: str | os.PathLike) -> KmerBaseline:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 
 import click
@@ -68,8 +67,9 @@ def bench_train(data, models, batch_size, batches, precision, optimizer, store, 
         if repeats > 1:
             click.echo("  " + "; ".join(f"{k} {_range(v)}" for k, v in runs.items()))
     if json_out:
-        with open(json_out, "w") as fh:
-            json.dump(results, fh, indent=2)
+        from chromseq.runs import write_json
+
+        write_json(json_out, results)
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -116,8 +116,9 @@ def bench_predict(data, models, samples, json_out) -> None:
         click.echo(f"{m:<14} {s['chromseq']:>11.1f} {s['bare_call']:>8.1f} {s['model_predict']:>12.1f} "
                    f"{s['chromseq'] / s['bare_call']:>14.2f}")
     if json_out:
-        with open(json_out, "w") as fh:
-            json.dump(rows, fh, indent=2)
+        from chromseq.runs import write_json
+
+        write_json(json_out, rows)
 
 
 COMMANDS: list = []

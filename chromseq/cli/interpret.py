@@ -41,6 +41,7 @@ def interpret(method, run_dir, data, feature, samples, out_dir, motif_db, steps,
 
     from chromseq import runs
     from chromseq.interpret.run_interpret import load_samples, planted_spans, resolve_feature
+    from chromseq.outputs import savez
 
     run = Path(run_dir)
     model = runs.load_model(run)
@@ -60,7 +61,7 @@ def interpret(method, run_dir, data, feature, samples, out_dir, motif_db, steps,
         length = info.seq_len or 100
         x_opt, pwm = class_optimization(model, f, length, steps=steps)
         acgt = pwm[:, [info.alphabet.index(b) for b in "ACGT"]]
-        np.savez(out / "classopt.npz", x=x_opt, pwm=pwm, alphabet=info.alphabet, feature=f)
+        savez(out / "classopt.npz", x=x_opt, pwm=pwm, alphabet=info.alphabet, feature=f)
         from chromseq.interpret.filters import information_content
 
         ic = information_content(acgt)
@@ -82,7 +83,7 @@ def interpret(method, run_dir, data, feature, samples, out_dir, motif_db, steps,
         from chromseq.plots.attribution import plot_saliency
 
         sal = saliency_map(model, x, f, batch_size)
-        np.savez(out / "saliency.npz", saliency=sal, x=x, samples=idx, feature=f, alphabet=alphabet)
+        savez(out / "saliency.npz", saliency=sal, x=x, samples=idx, feature=f, alphabet=alphabet)
         for n, i in enumerate(idx):
             plot_saliency(x[n], sal[n], alphabet, out / f"saliency_{i}.png", planted=spans[n],
                           title=f"Saliency of {label}, sample {i}")
@@ -91,7 +92,7 @@ def interpret(method, run_dir, data, feature, samples, out_dir, motif_db, steps,
         from chromseq.plots.attribution import plot_ism
 
         ism = in_silico_mutagenesis(model, x, f, batch_size, alphabet=alphabet)
-        np.savez(out / "ism.npz", ism=ism, x=x, samples=idx, feature=f, alphabet=alphabet)
+        savez(out / "ism.npz", ism=ism, x=x, samples=idx, feature=f, alphabet=alphabet)
         for n, i in enumerate(idx):
             plot_ism(x[n], ism[n], alphabet, out / f"ism_{i}.png", title=f"In-silico mutagenesis of {label}, sample {i}")
     elif method == "temporal":
@@ -99,7 +100,7 @@ def interpret(method, run_dir, data, feature, samples, out_dir, motif_db, steps,
         from chromseq.plots.attribution import plot_temporal
 
         fwd, bwd = temporal_scores(model, x, f, batch_size)
-        np.savez(out / "temporal.npz", forward=fwd, backward=bwd, samples=idx, feature=f)
+        savez(out / "temporal.npz", forward=fwd, backward=bwd, samples=idx, feature=f)
         for n, i in enumerate(idx):
             plot_temporal(fwd[n], bwd[n], out / f"temporal_{i}.png", title=f"Temporal output scores of {label}, sample {i}")
     else:
@@ -122,6 +123,7 @@ def _filters(model, x, alphabet, out, motif_db, threshold, batch_size) -> None:
     from chromseq.data.motifs import read_motifs, write_meme
     from chromseq.interpret import compare_motifs, filter_motifs
     from chromseq.interpret.filters import information_content, trim
+    from chromseq.outputs import atomic_open
     from chromseq.plots.logos import plot_logos
 
     motifs, sites = filter_motifs(model, x, threshold=threshold, alphabet=alphabet, batch_size=batch_size)
@@ -132,7 +134,7 @@ def _filters(model, x, alphabet, out, motif_db, threshold, batch_size) -> None:
     if motif_db:
         db = read_motifs(motif_db)
         matches = compare_motifs([trim(m) for m in motifs], db, top=3)
-        with open(out / "matches.tsv", "w") as fh:
+        with atomic_open(out / "matches.tsv", "w") as fh:
             fh.write("filter\tsites\tinformation_bits\trank\ttarget_id\ttarget_name\tscore\toffset\tstrand\toverlap\n")
             for f, row in enumerate(matches):
                 for r, m in enumerate(row, 1):

@@ -95,13 +95,12 @@ def lm_sample(run_dir, length, temperature, prime, seed) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 def genome(kind, length, out, seed) -> None:
     """Write a synthetic genome: the AGCTTGAGGC repeat or a uniform random sequence (Zhang & Kamath)."""
-    from pathlib import Path
-
     from chromseq.lm.genomes import synthetic_genome
 
     seq = synthetic_genome(kind, length, seed)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w") as fh:
+    from chromseq.outputs import atomic_open
+
+    with atomic_open(out, "w") as fh:
         fh.write(f">{kind}_{length}\n")
         fh.writelines(seq[i : i + 60] + "\n" for i in range(0, len(seq), 60))
     click.echo(f"wrote {out} ({length} bp)")

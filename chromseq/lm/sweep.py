@@ -30,7 +30,9 @@ def run_sweep(fasta: str | os.PathLike, out_dir: str | os.PathLike, *, grid: dic
         m = evaluate_lm(run, markov_orders=range(0, 13) if markov else [0])
         rows.append({**point, "perplexity": m["perplexity"], "bits_per_base": m["bits_per_base"]})
         print(f"{name}: held-out perplexity {m['perplexity']:.4f}", flush=True)
-    with open(out / "sweep.tsv", "w") as fh:
+    from chromseq.outputs import atomic_open
+
+    with atomic_open(out / "sweep.tsv", "w") as fh:
         fh.write("\t".join([*keys, "perplexity", "bits_per_base"]) + "\n")
         for r in rows:
             fh.write("\t".join(str(r[k]) for k in keys) + f"\t{r['perplexity']:.5f}\t{r['bits_per_base']:.5f}\n")
@@ -56,5 +58,7 @@ def _plot(rows: list[dict], keys: list[str], path: Path) -> None:
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    from chromseq.plots.style import save_figure
+
+    save_figure(fig, path)
     plt.close(fig)

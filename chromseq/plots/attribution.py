@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from chromseq.plots.logos import draw_logo
-from chromseq.plots.style import DPI
+from chromseq.plots.style import DPI, save_figure
 
 
 def _window(importance: np.ndarray, width: int) -> tuple[int, int]:
@@ -37,7 +37,7 @@ def plot_saliency(x: np.ndarray, sal: np.ndarray, alphabet: str, path: str | os.
         ax1.plot([], [], color="blue", alpha=0.3, lw=6, label="planted motif")
         ax1.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -54,7 +54,7 @@ def plot_ism(x: np.ndarray, ism: np.ndarray, alphabet: str, path: str | os.PathL
     ax.set(xlabel=f"reference sequence, positions {lo}-{hi}", ylabel="substituted base", title=title)
     fig.colorbar(im, ax=ax, fraction=0.02).set_label("change in score")
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -69,5 +69,5 @@ def plot_temporal(forward: np.ndarray, backward: np.ndarray, path: str | os.Path
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from chromseq.plots.style import DPI, class_color
+from chromseq.plots.style import DPI, class_color, save_figure
 
 
 def pick_features(rows: list[dict], chosen: list[int] | None = None) -> list[int]:
@@ -52,7 +52,7 @@ def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], featur
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7, loc="lower right" if ax is ax1 else "upper right")
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -76,7 +76,7 @@ def plot_auc_distribution(rows: list[dict], path: str | os.PathLike, metric: str
     ax.set_ylabel(metric.upper())
     ax.set_title(f"{metric.upper()} per feature, by class")
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -105,5 +105,5 @@ def plot_training_curves(history: dict[str, np.ndarray], path: str | os.PathLike
         ax.grid(alpha=0.3)
     fig.suptitle("Training curves")
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from chromseq.plots.style import BASE_COLORS, DPI, class_blocks, class_color
+from chromseq.plots.style import BASE_COLORS, DPI, class_blocks, class_color, save_figure
 
 
 def _subsample(n: int, max_rows: int, seed: int = 0) -> np.ndarray:
@@ -37,7 +37,7 @@ def plot_barcodes(x: np.ndarray, alphabet: str, path: str | os.PathLike, *, max_
     ax.legend(handles=[Patch(color=c, label=b) for b, c in zip(alphabet + "N", colors)], loc="upper left",
               bbox_to_anchor=(1.01, 1), title=f"base ({alphabet} order)")
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -73,7 +73,7 @@ def plot_feature_map(values: np.ndarray, path: str | os.PathLike, *, classes: li
     if kind == "labels":
         cbar.set_ticks([0, 1])
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -96,5 +96,5 @@ def plot_map_evolution(snapshots: list[dict], path: str | os.PathLike, *, classe
     np.atleast_1d(axes)[0].set_ylabel("validation sample")
     fig.colorbar(im, ax=list(np.atleast_1d(axes)), fraction=0.02, pad=0.01).set_label("predicted probability")
     fig.suptitle("How the predicted feature map evolves during training (same samples each epoch)")
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)

@@ -11,7 +11,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.text import TextPath
 from matplotlib.transforms import Affine2D
 
-from chromseq.plots.style import BASE_COLORS, DPI
+from chromseq.plots.style import BASE_COLORS, DPI, save_figure
 
 _FONT = FontProperties(family="DejaVu Sans", weight="bold")
 
@@ -61,5 +61,5 @@ def plot_logos(motifs: list, path: str | os.PathLike, titles: list[str] | None =
         ax.set_title(title, fontsize=9, loc="left")
         ax.set_xticks(range(motif.width), [str(i + 1) for i in range(motif.width)], fontsize=6)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)

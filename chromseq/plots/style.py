@@ -24,3 +24,17 @@ def class_blocks(classes: list[str]) -> list[tuple[str, int, int]]:
             blocks.append((classes[start], start, i))
             start = i
     return blocks
+
+
+def save_figure(fig, path) -> None:
+    """``fig.savefig(path)`` through a temporary file renamed into place: never half a picture."""
+    from pathlib import Path
+
+    from chromseq.outputs import atomic_output
+
+    path = Path(path)
+    fmt = path.suffix[1:] or matplotlib.rcParams["savefig.format"]
+    if not path.suffix:  # as savefig does
+        path = path.with_name(f"{path.name}.{fmt}")
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format=fmt)

@@ -7,7 +7,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from chromseq.plots.style import BASE_COLORS, DPI
+from chromseq.plots.style import BASE_COLORS, DPI, save_figure
 
 
 def plot_variant(label: str, p_ref: np.ndarray, p_alt: np.ndarray, feature_names: list[str], ism: np.ndarray,
@@ -38,5 +38,5 @@ def plot_variant(label: str, p_ref: np.ndarray, p_alt: np.ndarray, feature_names
             ylabel="substituted base", title=f"In-silico mutagenesis of {feature_names[feature]}")
     fig.colorbar(im, ax=ax2, fraction=0.02).set_label("change in probability")
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)

@@ -108,7 +108,9 @@ def train_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, mo
               "train_sequences": int(len(tr)), "valid_sequences": int(len(va)), "test_sequences": len(test),
               **{k: metrics[k] for k in ("auroc", "auprc", "f1")}}
     runs.write_json(run_dir / runs.METRICS_FILE, result)
-    np.savez_compressed(run_dir / "test_predictions.npz", y_true=test.labels, y_pred=score)
+    from chromseq.outputs import savez
+
+    savez(run_dir / "test_predictions.npz", compressed=True, y_true=test.labels, y_pred=score)
     return result
 
 
@@ -202,11 +204,11 @@ def write_results(rows: list[dict], out_dir: str | os.PathLike) -> tuple[Path, P
     keys = ["tf", "model", "auroc", "auprc", "f1", "epochs_run", "train_sequences", "test_sequences"]
     lines = ["\t".join(keys)] + ["\t".join(f"{r[k]:.4f}" if isinstance(r[k], float) else str(r[k]) for k in keys)
                                  for r in rows]
-    (out / "results.tsv").write_text("\n".join(lines) + "\n")
+    runs.atomic_write_text(out / "results.tsv", "\n".join(lines) + "\n")
     tfs = list(dict.fromkeys(r["tf"] for r in rows))
     models = list(dict.fromkeys(r["model"] for r in rows))
     auroc = {(r["tf"], r["model"]): r["auroc"] for r in rows}
     wide = ["\t".join(["tf", *models])] + ["\t".join([tf, *(f"{auroc[tf, m]:.4f}" if (tf, m) in auroc else "NA"
                                                           for m in models)]) for tf in tfs]
-    (out / "auroc_table.tsv").write_text("\n".join(wide) + "\n")
+    runs.atomic_write_text(out / "auroc_table.tsv", "\n".join(wide) + "\n")
     return out / "results.tsv", out / "auroc_table.tsv"
