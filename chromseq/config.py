@@ -7,6 +7,7 @@ that name the field. ``--set train.epochs=3`` overrides a field (the value is pa
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ class TrainConfig:
     lr_factor: float = 0.5              # plateau / exponential factor
     lr_patience: int = 2
     early_stopping_patience: int | None = 5
-    monitor: str = "val_auroc"          # any per-epoch metric; val_loss/val_perplexity are minimized
+    monitor: str = "val_auroc"          # one of MONITORS; val_loss/val_perplexity are minimized
     class_weights: bool = False         # up-weight positives of rare features in the loss
     steps_per_epoch: int | None = None
     snapshot_samples: int = 256
@@ -94,6 +95,10 @@ _CHOICES = {
     "train.lr_schedule": ("none", "plateau", "cosine", "exponential"),
     "device.strategy": ("auto", "one_device", "mirrored", "multi_worker"),
 }
+# what every epoch logs (training/callbacks.py ValidationMetrics): what train.monitor may name
+MONITORS = ("val_auroc", "val_auprc", "val_f1", "val_best_f1", "val_loss", "val_perplexity", "loss", "perplexity")
+_NON_NEGATIVE = ("seed", "train.momentum", "train.lr_decay", "train.lr_patience", "train.early_stopping_patience",
+                 "train.snapshot_samples", "train.verbose")
 _POSITIVE = ("train.epochs", "train.batch_size", "train.learning_rate", "data.block_size",
              "data.shuffle_buffer_blocks", "data.max_samples", "data.max_valid_samples", "data.crop",
              "train.steps_per_epoch", "device.threads")
@@ -142,6 +147,8 @@ def _check_type(value: Any, annotation: Any, where: str) -> Any:
                 pass
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ChromseqError(f"config field {where}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ChromseqError(f"config field {where}: must be a finite number, got {value!r}")
         return float(value)
     if annotation is str:
         if not isinstance(value, str):
@@ -179,11 +186,27 @@ def _validate(cfg: Config) -> Config:
         section, name = key.split(".")
         if flat[section][name] not in choices:
             raise ChromseqError(f"config field {key}: {flat[section][name]!r} is not one of {', '.join(choices)}")
+    _check_finite(flat, "")
     for key in _POSITIVE:
         section, name = key.split(".")
         value = flat[section][name]
         if value is not None and value <= 0:
             raise ChromseqError(f"config field {key}: must be positive, got {value}")
+    for key in _NON_NEGATIVE:
+        value = flat
+        for part in key.split("."):
+            value = value[part]
+        if value is not None and value < 0:
+            raise ChromseqError(f"config field {key}: must be zero or positive, got {value}")
+    t = cfg.train
+    if t.momentum >= 1:
+        raise ChromseqError(f"config field train.momentum: must be below 1, got {t.momentum}")
+    if not 0 < t.lr_factor <= 1 or (t.lr_schedule == "plateau" and t.lr_factor == 1):
+        raise ChromseqError(f"config field train.lr_factor: must be in (0, 1{')' if t.lr_schedule == 'plateau' else ']'}"
+                            f", got {t.lr_factor}")
+    if t.monitor not in MONITORS:
+        raise ChromseqError(f"config field train.monitor: {t.monitor!r} is not logged each epoch; "
+                            f"choose one of {', '.join(MONITORS)}")
     from chromseq.models import MODEL_NAMES, model_params
 
     if cfg.model.name not in MODEL_NAMES:
@@ -195,6 +218,18 @@ def _validate(cfg: Config) -> Config:
         raise ChromseqError(f"unknown config key model.params.{unknown[0]} for {cfg.model.name}; "
                             f"allowed keys: {', '.join(allowed)}")
     return cfg
+
+
+def _check_finite(node: Any, where: str) -> None:
+    """Refuse NaN and infinity anywhere (model.params included): they only surface later as a NaN loss."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_finite(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            _check_finite(value, f"{where}[{i}]")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ChromseqError(f"config field {where}: must be a finite number, got {node!r}")
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

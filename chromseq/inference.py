@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from chromseq.data.encoding import complement_permutation
+from chromseq.errors import ChromseqError
 
 _FORWARD_CACHE: dict[int, Callable] = {}
 
@@ -48,6 +49,11 @@ def predict_batches(
     ``x`` may be any array-like supporting slicing (NumPy, h5py dataset views).
     """
     n = len(x)
+    from chromseq.runs import model_input_length
+
+    length = model_input_length(model)
+    if length is not None and len(getattr(x, "shape", ())) == 3 and x.shape[1:] != (length, 4):
+        raise ChromseqError(f"the model takes one-hot sequences of shape ({length}, 4), given {tuple(x.shape[1:])}")
     fn = compiled_forward(model)
     perm = complement_permutation(alphabet) if rc_average else None
     outputs: list[np.ndarray] = []

@@ -12,7 +12,7 @@ import sys
 import click
 
 from chromseq import __version__
-from chromseq.errors import ChromseqError
+from chromseq.errors import ChromseqError, describe_os_error, unwrap
 
 
 class ChromseqGroup(click.Group):
@@ -38,13 +38,16 @@ class ChromseqGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - the one place errors become messages
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {_one_line(exc)}", err=True)
-            sys.exit(2 if isinstance(exc, ChromseqError) else 1)
+            exc = unwrap(exc)  # e.g. a ChromseqError raised while tf.data streamed the file
+            # a full disk or an unwritable folder is a problem with the command's paths too
+            disk = None if isinstance(exc, ChromseqError) else describe_os_error(exc)
+            click.echo(f"error: {disk or _one_line(exc)}", err=True)
+            sys.exit(2 if disk or isinstance(exc, ChromseqError) else 1)
 
 
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, ChromseqError):
-        return str(exc)
+        return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
     if isinstance(exc, FileNotFoundError):
         return f"{exc.filename}: file not found"
     if isinstance(exc, OSError) and getattr(exc, "filename", None):

@@ -35,12 +35,14 @@ def predict(run_dir, fasta, bed, genome, data, out, rc_average, pattern, batch_s
         predict_onehot,
         write_predictions,
     )
+    from chromseq.outputs import check_writable
 
     given = [x for x in (fasta, bed, data) if x]
     if len(given) != 1:
         raise click.UsageError("give exactly one of --fasta, --bed (with --genome) or --data")
     if bed and not genome:
         raise click.UsageError("--bed needs --genome")
+    check_writable(out)
     rm = RunModel.load(run_dir)
     if fasta:
         preds = predict_fasta(rm, fasta, rc_average=rc_average, batch_size=batch_size)
@@ -91,7 +93,9 @@ def variant_effect(run_dir, vcf, genome, out, top, pattern, use_genome_ref, plot
 
     from chromseq.apps.predict import RunModel
     from chromseq.apps.variants import score_variants, write_variant_scores
+    from chromseq.outputs import check_writable
 
+    check_writable(out)
     rm = RunModel.load(run_dir)
     scored = score_variants(rm, vcf, genome, use_genome_ref=use_genome_ref, batch_size=batch_size)
     columns = rm.select(pattern)

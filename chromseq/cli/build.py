@@ -40,7 +40,9 @@ def build(genome, features, out_dir, bin_size, window, overlap, holdout_valid, h
           --holdout-valid NC_000913.3:3500000-3900000 --holdout-test NC_000913.3:3900000-4641652
     """
     from chromseq.data.build import build_dataset
+    from chromseq.outputs import check_writable
 
+    check_writable(out_dir, folder=True)
     split = lambda s: [p for p in s.split(",") if p.strip()]  # noqa: E731
     m = build_dataset(genome, features, out_dir, bin_size=bin_size, window=window, overlap=overlap,
                       holdout_valid=split(holdout_valid), holdout_test=split(holdout_test), negatives=negatives,

@@ -46,14 +46,23 @@ def synth(out_dir, n_train, n_valid, n_test, length, n_features, motif_file, n_m
     import numpy as np
 
     from chromseq.data.synth import write_bundle
+    from chromseq.outputs import check_writable
 
+    check_writable(out_dir, folder=True)
     motifs = None
     if motif_file:
         from chromseq.data.motifs import read_motifs
+        from chromseq.errors import ChromseqError, warn
 
-        pool = [m for m in read_motifs(motif_file) if 6 <= m.width <= 20]
+        every = read_motifs(motif_file)
+        pool = [m for m in every if 6 <= m.width <= 20]
+        dropped = [f"{m.id} ({m.width} bp)" for m in every if not 6 <= m.width <= 20]
         if not pool:
-            raise click.UsageError(f"{motif_file}: no motifs of width 6-20")
+            raise ChromseqError(f"{motif_file}: none of its {len(every)} motif(s) has a width of 6-20 bp "
+                                f"(the widths synth plants): {', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''}")
+        if dropped:
+            warn(f"{motif_file}: {len(dropped)} of {len(every)} motif(s) outside widths 6-20 bp not used: "
+                 f"{', '.join(dropped[:10])}{', ...' if len(dropped) > 10 else ''}")
         pick = np.random.default_rng(seed).choice(len(pool), min(n_motifs, len(pool)), replace=False)
         motifs = [pool[i] for i in sorted(pick)]
     summary = write_bundle(out_dir, n_train=n_train, n_valid=n_valid, n_test=n_test, length=length,
@@ -111,7 +120,9 @@ def convert(source, out, no_pack, chunk_samples, compression, max_samples) -> No
       chromseq data convert deepsea_train/train.mat --out deepsea_train/train.h5
     """
     from chromseq.data.convert import convert_dataset
+    from chromseq.outputs import check_writable
 
+    check_writable(out)
     summary = convert_dataset(source, out, pack=not no_pack, chunk_samples=chunk_samples,
                               compression=None if compression == "none" else compression, max_samples=max_samples)
     click.echo(json.dumps(summary, indent=2))

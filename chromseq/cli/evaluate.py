@@ -32,8 +32,12 @@ def eval_command(run_dir, data, annotations, published, out_dir, rc_average, min
       chromseq eval --run runs/deepsea --data test.mat --rc-average \\
           --published ../shared/data/deepsea/danq_aucs.txt
     """
-    from chromseq.evaluation.evaluate import evaluate, format_summary
+    from pathlib import Path
 
+    from chromseq.evaluation.evaluate import evaluate, format_summary
+    from chromseq.outputs import check_writable
+
+    check_writable(out_dir or Path(run_dir) / "eval", folder=True)
     summary = evaluate(run_dir, data, annotations=annotations, out_dir=out_dir, rc_average=rc_average,
                        min_positives=min_positives, published=published, batch_size=batch_size,
                        max_samples=max_samples)

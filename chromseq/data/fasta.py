@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,16 +45,18 @@ def check_sequence(seq: str, where: str) -> None:
                             "(expected ACGT, N or IUPAC codes)")
 
 
-def read_fasta(path: str | os.PathLike, *, upper: bool = True, check: bool = True) -> Iterator[tuple[str, str]]:
+def read_fasta(path: str | os.PathLike, *, upper: bool = True, check: bool = True,
+               allow_empty: bool = False) -> Iterator[tuple[str, str]]:
     """Yield ``(name, sequence)`` for each record of a plain or gzipped FASTA file.
 
     ``name`` is the first word of the header. Sequences are upper-cased (soft-masking
-    dropped) unless ``upper=False``; with ``check`` odd characters raise with the record.
+    dropped) unless ``upper=False``; with ``check`` odd characters raise with the record;
+    a record without sequence (0 bp) raises unless ``allow_empty``.
     """
     path = Path(path)
     if not path.exists():
         raise ChromseqError(f"{path}: file not found")
-    name, chunks, seen = None, [], False
+    name, chunks, seen, header_line = None, [], False, 0
     try:
         with _open_text(path) as fh:
             for line_no, line in enumerate(fh, 1):
@@ -62,8 +65,9 @@ def read_fasta(path: str | os.PathLike, *, upper: bool = True, check: bool = Tru
                     continue
                 if line.startswith(">"):
                     if name is not None:
-                        yield name, _finish(chunks, upper, check, path, name)
+                        yield name, _finish(chunks, upper, check, path, name, allow_empty, header_line)
                     name, chunks, seen = (line[1:].split() or [f"record{line_no}"])[0], [], True
+                    header_line = line_no
                 elif line.startswith(";"):
                     continue
                 elif name is None:
@@ -73,13 +77,16 @@ def read_fasta(path: str | os.PathLike, *, upper: bool = True, check: bool = Tru
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise ChromseqError(f"{path}: cannot read FASTA ({exc})") from exc
     if name is not None:
-        yield name, _finish(chunks, upper, check, path, name)
+        yield name, _finish(chunks, upper, check, path, name, allow_empty, header_line)
     if not seen:
         raise ChromseqError(f"{path}: no FASTA records found")
 
 
-def _finish(chunks: list[str], upper: bool, check: bool, path: Path, name: str) -> str:
+def _finish(chunks: list[str], upper: bool, check: bool, path: Path, name: str, allow_empty: bool = True,
+            line_no: int = 0) -> str:
     seq = "".join(chunks)
+    if not seq and not allow_empty:
+        raise ChromseqError(f"{path}: line {line_no}: record {name} has no sequence (0 bp)")
     if check:
         check_sequence(seq, f"{path}: record {name}")
     return seq.upper() if upper else seq
@@ -99,8 +106,16 @@ def _decompressed_copy(path: Path) -> Path:
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 22)
+        try:
+            with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 22)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            tmp.unlink(missing_ok=True)
+            raise ChromseqError(f"{path}: corrupt or truncated gzip data ({exc}); the file is damaged "
+                                "or was not fully written") from exc
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, target)
     return target
 

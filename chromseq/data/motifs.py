@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chromseq.errors import ChromseqError
+from chromseq.errors import ChromseqError, warn
 
 
 @dataclass
@@ -58,20 +58,48 @@ def read_motifs(path: str | os.PathLike) -> list[Motif]:
         raise ChromseqError(f"{path}: file not found")
     lines = _lines(path)
     text_start = next((ln.strip() for ln in lines if ln.strip()), "")
+    notes: list[str] = []
     if text_start.startswith("MEME version") or any(ln.startswith("letter-probability matrix") for ln in lines):
-        motifs = _read_meme(lines, path)
+        motifs = _read_meme(lines, path, notes)
     elif any(ln.startswith(("PO", "P0")) for ln in lines):
-        motifs = _read_transfac(lines, path)
+        motifs = _read_transfac(lines, path, notes)
     elif text_start.startswith(">"):
-        motifs = _read_jaspar_pfm(lines, path)
+        motifs = _read_jaspar_pfm(lines, path, notes)
     else:
         raise ChromseqError(f"{path}: line 1: not a MEME, TRANSFAC or JASPAR motif file")
     if not motifs:
         raise ChromseqError(f"{path}: no motifs found")
+    if notes:
+        warn(f"{path}: {len(notes)} motif(s) renormalized: {'; '.join(notes[:5])}{'; ...' if len(notes) > 5 else ''}")
     return motifs
 
 
-def _read_meme(lines: list[str], path: Path) -> list[Motif]:
+def _check_matrix(values: np.ndarray, lines: list[int], path: Path, mid: str, probabilities: bool,
+                  notes: list[str]) -> np.ndarray:
+    """Refuse NaN, infinite or negative entries and probability rows far from summing to 1 (more
+    than 0.1 off); note rows a little off (more than 0.01) or count rows without counts."""
+    what = "probabilities" if probabilities else "counts"
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        raise ChromseqError(f"{path}: line {lines[r]}: motif {mid} holds {values[r, c]:g}; {what} must be "
+                            "finite and non-negative")
+    sums = values.sum(1)
+    if probabilities:
+        off = np.abs(sums - 1)
+        r = int(off.argmax()) if len(off) else 0
+        if len(off) and off[r] > 0.1:
+            raise ChromseqError(f"{path}: line {lines[r]}: motif {mid} row sums to {sums[r]:.4g}; letter "
+                                "probabilities must sum to 1")
+        if len(off) and off[r] > 0.01:
+            notes.append(f"{mid} (line {lines[r]}: row sums to {sums[r]:.4g})")
+    elif (sums == 0).any():
+        r = int(np.flatnonzero(sums == 0)[0])
+        notes.append(f"{mid} (line {lines[r]}: a position without counts, read as uniform)")
+    return values
+
+
+def _read_meme(lines: list[str], path: Path, notes: list[str]) -> list[Motif]:
     alphabet = "ACGT"
     motifs, i = [], 0
     while i < len(lines):
@@ -94,7 +122,7 @@ def _read_meme(lines: list[str], path: Path) -> list[Motif]:
                 raise ChromseqError(f"{path}: line {i + 1}: motif {mid} has no letter-probability matrix")
             m = re.search(r"w=\s*(\d+)", lines[j])
             width = int(m.group(1)) if m else None
-            rows, j = [], j + 1
+            rows, row_lines, j = [], [], j + 1
             while j < len(lines) and (width is None or len(rows) < width):
                 cells = lines[j].split()
                 if not cells:
@@ -111,10 +139,13 @@ def _read_meme(lines: list[str], path: Path) -> list[Motif]:
                 if len(values) != 4:
                     raise ChromseqError(f"{path}: line {j + 1}: expected 4 probabilities, found {len(values)}")
                 rows.append(values)
+                row_lines.append(j + 1)
                 j += 1
             if width is not None and len(rows) != width:
                 raise ChromseqError(f"{path}: line {j + 1}: motif {mid} has {len(rows)} rows, header says w={width}")
-            pwm = np.array(rows)[:, [alphabet.index(b) for b in "ACGT"]]
+            if not rows:
+                raise ChromseqError(f"{path}: line {j}: motif {mid} has an empty matrix (width 0)")
+            pwm = _check_matrix(np.array(rows), row_lines, path, mid, True, notes)[:, [alphabet.index(b) for b in "ACGT"]]
             motifs.append(Motif(mid, name, _normalize(pwm)))
             i = j
             continue
@@ -122,11 +153,18 @@ def _read_meme(lines: list[str], path: Path) -> list[Motif]:
     return motifs
 
 
-def _read_transfac(lines: list[str], path: Path) -> list[Motif]:
+def _read_transfac(lines: list[str], path: Path, notes: list[str]) -> list[Motif]:
     motifs: list[Motif] = []
     mid = name = None
     order: list[str] | None = None
     rows: list[list[float]] = []
+    row_lines: list[int] = []
+
+    def finish() -> None:
+        label = mid or name or f"motif{len(motifs) + 1}"
+        pwm = _check_matrix(np.array(rows), row_lines, path, label, False, notes)[:, [order.index(b) for b in "ACGT"]]
+        motifs.append(Motif(label, name or mid or "", _normalize(pwm)))
+
     for i, raw in enumerate(lines, 1):
         line = raw.rstrip()
         tag = line[:2]
@@ -140,7 +178,7 @@ def _read_transfac(lines: list[str], path: Path) -> list[Motif]:
             order = [c.upper() for c in line.split()[1:5]]
             if sorted(order) != list("ACGT"):
                 raise ChromseqError(f"{path}: line {i}: matrix header {line!r} does not name A, C, G, T")
-            rows = []
+            rows, row_lines = [], []
         elif order is not None and line[:2].strip().isdigit():
             cells = line.split()
             try:
@@ -150,38 +188,44 @@ def _read_transfac(lines: list[str], path: Path) -> list[Motif]:
             if len(values) != 4:
                 raise ChromseqError(f"{path}: line {i}: expected 4 counts, found {len(values)}")
             rows.append(values)
+            row_lines.append(i)
         elif line.startswith("//"):
             if order is not None and rows:
-                pwm = np.array(rows)[:, [order.index(b) for b in "ACGT"]]
-                motifs.append(Motif(mid or name or f"motif{len(motifs) + 1}", name or mid or "", _normalize(pwm)))
+                finish()
             mid = name = order = None
-            rows = []
+            rows, row_lines = [], []
     if order is not None and rows:
-        pwm = np.array(rows)[:, [order.index(b) for b in "ACGT"]]
-        motifs.append(Motif(mid or name or f"motif{len(motifs) + 1}", name or mid or "", _normalize(pwm)))
+        finish()
     return motifs
 
 
-def _read_jaspar_pfm(lines: list[str], path: Path) -> list[Motif]:
+def _read_jaspar_pfm(lines: list[str], path: Path, notes: list[str]) -> list[Motif]:
     """JASPAR .jaspar format: '>ID NAME' then 'A [ counts ]' rows."""
     motifs: list[Motif] = []
-    header, rows = None, {}
+    header, rows, row_lines = None, {}, {}
     for i, raw in enumerate([*lines, ">"], 1):
         line = raw.strip()
         if line.startswith(">"):
             if header is not None:
                 if sorted(rows) != list("ACGT"):
                     raise ChromseqError(f"{path}: line {i}: motif {header[0]} lacks rows for {set('ACGT') - set(rows)}")
-                pwm = np.array([rows[b] for b in "ACGT"]).T
+                if len({len(rows[b]) for b in "ACGT"}) != 1:
+                    raise ChromseqError(f"{path}: line {i}: motif {header[0]} has rows of different lengths "
+                                        f"({', '.join(f'{b} {len(rows[b])}' for b in 'ACGT')})")
+                counts = np.array([rows[b] for b in "ACGT"])
+                first_bad = int(np.argmax((~np.isfinite(counts) | (counts < 0)).any(1)))
+                line_of_column = [row_lines["ACGT"[first_bad]]] * counts.shape[1]
+                pwm = _check_matrix(counts.T, line_of_column, path, header[0], False, notes)
                 motifs.append(Motif(header[0], header[-1], _normalize(pwm)))
             parts = line[1:].split()
-            header, rows = (parts or [f"motif{len(motifs) + 1}"]), {}
+            header, rows, row_lines = (parts or [f"motif{len(motifs) + 1}"]), {}, {}
         elif line:
             m = re.match(r"([ACGT])\s*\[?([^\]]*)\]?", line)
             if not m:
                 raise ChromseqError(f"{path}: line {i}: cannot parse {line!r}")
             try:
                 rows[m.group(1)] = [float(v) for v in m.group(2).split()]
+                row_lines[m.group(1)] = i
             except ValueError as exc:
                 raise ChromseqError(f"{path}: line {i}: cannot parse counts {line!r}") from exc
     return motifs
@@ -199,5 +243,6 @@ def write_meme(path: str | os.PathLike, motifs: list[Motif], *, background: np.n
         out.append(f"letter-probability matrix: alength= 4 w= {m.width} nsites= {sites} E= 0")
         out.extend(" ".join(f"{p:.6f}" for p in row) for row in m.pwm)
         out.append("")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("\n".join(out))
+    from chromseq.runs import atomic_write_text
+
+    atomic_write_text(path, "\n".join(out))

@@ -16,6 +16,7 @@ import numpy as np
 
 from chromseq.data.encoding import complement_permutation
 from chromseq.data.mat import SeqDataset
+from chromseq.errors import ChromseqError, raised_in_generator
 
 
 def iter_pools(
@@ -77,11 +78,17 @@ def tf_batches(ds: SeqDataset, epoch, *, batch_size: int, **kwargs):
     Python hands TensorFlow whole pools, which ``tf.data`` cuts into batches: one generator call
     per pool of thousands of samples instead of one per batch (15.6-17.7k vs 10.9-14.1k
     samples/s through tf.data at batch 64 on 2 cores).
+    Every block is checked as it is read (0/1 labels, one-hot rows); TensorFlow wraps the
+    ChromseqError of a bad block, so consume the dataset inside ``chromseq.errors.reraise_input_errors``.
     """
     import tensorflow as tf
 
     def pools(e):
-        yield from iter_pools(ds, batch_size=batch_size, epoch=int(e), **kwargs)
+        try:
+            yield from iter_pools(ds, batch_size=batch_size, epoch=int(e), **kwargs)
+        except ChromseqError as exc:  # TensorFlow re-raises it as UnknownError: let the consumer unwrap it
+            raised_in_generator(exc)
+            raise
 
     signature = (tf.TensorSpec((None, ds.seq_len, 4), tf.uint8), tf.TensorSpec((None, ds.n_features), tf.uint8))
     data = tf.data.Dataset.from_generator(pools, args=(epoch,), output_signature=signature)

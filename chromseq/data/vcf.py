@@ -6,13 +6,13 @@ reported with their line number and the file goes on.
 
 from __future__ import annotations
 
-import gzip
 import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chromseq.data.textio import iter_text_lines
 from chromseq.errors import ChromseqError
 
 
@@ -41,46 +41,41 @@ class VcfReport:
 def iter_snvs(path: str | os.PathLike, report: VcfReport) -> Iterator[Variant]:
     """Yield SNVs (multi-allelic records split); count skipped alleles in ``report``."""
     path = Path(path)
-    if not path.exists():
-        raise ChromseqError(f"{path}: file not found")
-    with open(path, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
     header_seen = False
-    with (gzip.open(path, "rt") if gz else open(path)) as fh:
-        for line_no, line in enumerate(fh, 1):
-            if line.startswith("##"):
-                header_seen = header_seen or line.startswith("##fileformat=VCF")
-                continue
-            if line.startswith("#CHROM"):
-                header_seen = True
-                continue
-            if not line.strip():
-                continue
-            if not header_seen:
-                raise ChromseqError(f"{path}:{line_no}: no VCF header (##fileformat=VCF / #CHROM line) "
-                                    "before the first record")
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) < 5:
-                report.problems.append(f"{path}:{line_no}: expected at least 5 tab-separated columns")
-                report.skipped["malformed"] += 1
-                continue
-            chrom, pos, vid, ref, alts = cols[:5]
-            try:
-                position = int(pos)
-            except ValueError:
-                report.problems.append(f"{path}:{line_no}: POS {pos!r} is not an integer")
-                report.skipped["malformed"] += 1
-                continue
-            alt_list = alts.split(",")
-            if len(alt_list) > 1:
-                report.skipped["multi_allelic_records_split"] += 1
-            for alt in alt_list:
-                ref_u, alt_u = ref.upper(), alt.upper()
-                if len(ref_u) == 1 and len(alt_u) == 1 and ref_u in "ACGTN" and alt_u in "ACGT":
-                    yield Variant(chrom, position, vid, ref_u, alt_u, line_no)
-                elif alt_u in (".", "*") or alt_u.startswith("<") or "[" in alt_u or "]" in alt_u:
-                    report.skipped["symbolic_or_missing"] += 1
-                elif len(ref_u) != len(alt_u):
-                    report.skipped["indel"] += 1
-                else:
-                    report.skipped["mnv_or_other"] += 1
+    for line_no, line in iter_text_lines(path, "VCF"):
+        if line.startswith("##"):
+            header_seen = header_seen or line.startswith("##fileformat=VCF")
+            continue
+        if line.startswith("#CHROM"):
+            header_seen = True
+            continue
+        if not line.strip():
+            continue
+        if not header_seen:
+            raise ChromseqError(f"{path}:{line_no}: no VCF header (##fileformat=VCF / #CHROM line) "
+                                "before the first record")
+        cols = line.rstrip("\n").split("\t")
+        if len(cols) < 5:
+            report.problems.append(f"{path}:{line_no}: expected at least 5 tab-separated columns")
+            report.skipped["malformed"] += 1
+            continue
+        chrom, pos, vid, ref, alts = cols[:5]
+        try:
+            position = int(pos)
+        except ValueError:
+            report.problems.append(f"{path}:{line_no}: POS {pos!r} is not an integer")
+            report.skipped["malformed"] += 1
+            continue
+        alt_list = alts.split(",")
+        if len(alt_list) > 1:
+            report.skipped["multi_allelic_records_split"] += 1
+        for alt in alt_list:
+            ref_u, alt_u = ref.upper(), alt.upper()
+            if len(ref_u) == 1 and len(alt_u) == 1 and ref_u in "ACGTN" and alt_u in "ACGT":
+                yield Variant(chrom, position, vid, ref_u, alt_u, line_no)
+            elif alt_u in (".", "*") or alt_u.startswith("<") or "[" in alt_u or "]" in alt_u:
+                report.skipped["symbolic_or_missing"] += 1
+            elif len(ref_u) != len(alt_u):
+                report.skipped["indel"] += 1
+            else:
+                report.skipped["mnv_or_other"] += 1

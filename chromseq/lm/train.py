@@ -79,6 +79,8 @@ def load_lm_config(source: str | os.PathLike | dict | None, overrides=()) -> LMC
             raise ChromseqError(f"config field data.{key}: must be at least 2")
     if cfg.train.batch_size <= 0 or cfg.train.epochs <= 0:
         raise ChromseqError("config fields train.batch_size and train.epochs must be positive")
+    if cfg.train.learning_rate <= 0:
+        raise ChromseqError(f"config field train.learning_rate: must be positive, got {cfg.train.learning_rate}")
     return cfg
 
 
