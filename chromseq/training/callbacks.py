@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from chromseq.errors import ChromseqError
 from chromseq.evaluation.metrics import mean_f1, per_feature_metrics
 from chromseq.inference import predict_batches
+from chromseq.outputs import atomic_output, savez
+from chromseq.runs import atomic_write_text
 
 
 def validation_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -76,30 +78,99 @@ class PredictionSnapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         pred = predict_batches(self.model, self.x, batch_size=256)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.out_dir / f".epoch_{epoch + 1:03d}.npz"
-        np.savez_compressed(tmp, x=self.x.astype(np.uint8), y_true=self.y.astype(np.uint8),
-                            y_pred=pred.astype(np.float32), epoch=epoch + 1, alphabet=self.alphabet)
-        os.replace(tmp, self.out_dir / f"epoch_{epoch + 1:03d}.npz")
+        savez(self.out_dir / f"epoch_{epoch + 1:03d}.npz", compressed=True, x=self.x.astype(np.uint8),
+              y_true=self.y.astype(np.uint8), y_pred=pred.astype(np.float32), epoch=epoch + 1,
+              alphabet=self.alphabet)
 
 
 def save_model_atomic(model: keras.Model, path: Path) -> None:
     """Save to a temporary ``.keras`` file, then rename: a failed write keeps the old file valid."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    try:
+    with atomic_output(path) as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+
+def _seed_variables(model: keras.Model) -> list:
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def seed_states(model: keras.Model) -> list[list[int]]:
+    """Where each random generator of the model (dropout masks) stands; ``.keras`` files do not keep it."""
+    return [np.asarray(v.numpy()).astype(np.int64).tolist() for v in _seed_variables(model)]
+
+
+def restore_seed_states(model: keras.Model, states: list | None) -> bool:
+    """Put the model's dropout generators back where ``seed_states`` found them (False if they do not fit)."""
+    variables = _seed_variables(model)
+    if states is None or len(states) != len(variables):
+        return False
+    for variable, state in zip(variables, states):
+        variable.assign(np.asarray(state).astype(variable.dtype))
+    return True
+
+
+class ResumablePlateau(keras.callbacks.ReduceLROnPlateau):
+    """``ReduceLROnPlateau`` whose best value, wait and cooldown survive a resume (kept in ``state.json``)."""
+
+    def __init__(self, *args, state: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._resume_state = state
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)  # resets best / wait / cooldown
+        if self._resume_state:
+            self.best = self._resume_state["best"]
+            self.wait = self._resume_state["wait"]
+            self.cooldown_counter = self._resume_state["cooldown_counter"]
+
+    def get_state(self) -> dict:
+        return {"best": float(self.best), "wait": int(self.wait), "cooldown_counter": int(self.cooldown_counter)}
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop at the first NaN / infinite loss, before anything of that epoch is written.
+
+    Raises ``ChromseqError`` (one line: run directory, epoch, step), so the last good checkpoint
+    stays as it was and no model, metrics or history row come from NaN scores. Checked after
+    every training step (the running mean of the loss stays NaN once a step was NaN) and on
+    the validation loss at the end of each epoch (before the logger and the checkpoints).
+    """
+
+    def __init__(self, run_dir: Path):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def _fail(self, what: str, value: float, step: int | None = None) -> None:
+        self.model.stop_training = True
+        kept = (f"checkpoints/last.keras keeps epoch {self.epoch}" if self.epoch
+                else "no epoch was completed")
+        where = f"epoch {self.epoch + 1}" + (f", step {step}" if step is not None else "")
+        raise ChromseqError(f"{self.run_dir}: {what} is {value} at {where}; training stopped "
+                            f"({kept}); lower the learning rate or check the data")
+
+    def on_train_batch_end(self, batch, logs=None):
+        value = (logs or {}).get("loss")
+        if value is not None and not math.isfinite(float(value)):
+            self._fail("training loss", float(value), step=batch + 1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key in ("loss", "val_loss"):
+            value = (logs or {}).get(key)
+            if value is not None and not math.isfinite(float(value)):
+                self._fail("training loss" if key == "loss" else "validation loss", float(value))
 
 
 class Checkpoints(keras.callbacks.Callback):
     """best.keras / last.keras / state.json each epoch, early stopping whose state survives resume."""
 
-    def __init__(self, ckpt_dir: Path, monitor: str, patience: int | None, state: dict | None = None):
+    def __init__(self, ckpt_dir: Path, monitor: str, patience: int | None, state: dict | None = None,
+                 stateful: dict | None = None):
         super().__init__()
         self.dir = Path(ckpt_dir)
+        self.stateful = stateful or {}  # name -> callback with get_state(), saved for resume
         self.monitor = monitor
         self.mode = "min" if monitor.endswith(("loss", "perplexity")) else "max"
         self.patience = patience
@@ -130,7 +201,8 @@ class Checkpoints(keras.callbacks.Callback):
         save_model_atomic(self.model, self.dir / "last.keras")
         state = {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best, "best_epoch": self.best_epoch,
                  "wait": self.wait, "stopped_early": self.stopped_early,
+                 "iterations": int(self.model.optimizer.iterations.numpy()),
+                 "rng": seed_states(self.model),
+                 "callbacks": {name: cb.get_state() for name, cb in self.stateful.items()},
                  "logs": {k: float(v) for k, v in logs.items() if np.isscalar(v)}}
-        tmp = self.dir / ".state.json.tmp"
-        tmp.write_text(json.dumps(state, indent=2))
-        os.replace(tmp, self.dir / "state.json")
+        atomic_write_text(self.dir / "state.json", json.dumps(state, indent=2))

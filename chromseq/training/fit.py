@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import platform
@@ -15,7 +16,8 @@ import numpy as np
 
 from chromseq import runs
 from chromseq.config import Config, config_from_dict, load_config
-from chromseq.errors import ChromseqError
+from chromseq.errors import ChromseqError, reraise_input_errors
+from chromseq.outputs import check_writable
 
 
 def _resolve_config(config: Config | dict | str | Path, overrides: Iterable[str]) -> Config:
@@ -26,7 +28,7 @@ def _resolve_config(config: Config | dict | str | Path, overrides: Iterable[str]
     return load_config(config, overrides)
 
 
-def _environment(cfg: Config, devices: dict, policy: str, strategy_name: str) -> dict:
+def _environment(cfg: Config, devices: dict, policy: str, strategy) -> dict:
     import importlib.metadata as md
 
     versions = {}
@@ -37,7 +39,7 @@ def _environment(cfg: Config, devices: dict, policy: str, strategy_name: str) ->
             versions[pkg] = None
     return {"command": sys.argv, "python": platform.python_version(), "platform": platform.platform(),
             "host": platform.node(), "packages": versions, "devices": devices, "precision": policy,
-            "strategy": strategy_name, "seed": cfg.seed, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            "strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync, "seed": cfg.seed, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def _feature_table(cfg: Config, train_path: Path, total: int, subset: np.ndarray | None):
@@ -100,19 +102,67 @@ def _train_dataset(ds, cfg: Config, first_epoch: int, steps: int, multi_worker: 
     return data
 
 
-def _prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> dict | None:
+# what ``train`` writes into a run directory: an unfinished run holds nothing else
+_RUN_ENTRIES = {runs.CONFIG_FILE, runs.ENV_FILE, runs.DATASET_FILE, runs.FEATURES_FILE, runs.HISTORY_FILE,
+                runs.METRICS_FILE, runs.MODEL_FILE, runs.CHECKPOINT_DIR, runs.SNAPSHOT_DIR, runs.TENSORBOARD_DIR}
+
+
+def completed_state(run_dir: Path) -> dict | None:
+    """``checkpoints/state.json`` of a run with at least one completed epoch (and its ``last.keras``), else None."""
     state_path = run_dir / runs.CHECKPOINT_DIR / "state.json"
+    if not state_path.exists() or not (run_dir / runs.CHECKPOINT_DIR / "last.keras").exists():
+        return None
+    state = json.loads(state_path.read_text())
+    return state if int(state.get("epoch", 0)) >= 1 else None
+
+
+def _clear_run_dir(run_dir: Path) -> None:
+    """Remove everything in ``run_dir`` but the lock file (which this process holds)."""
+    for entry in run_dir.iterdir():
+        if entry.name == runs.LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> dict | None:
+    """The state to resume from, or None for a fresh start in an empty ``run_dir`` (created, locked by the caller).
+
+    A run directory without a completed epoch (killed or failed in its first epoch) is started
+    over, by a plain rerun and by ``--resume`` alike, provided it holds only what ``train``
+    writes; anything else there needs ``--overwrite``.
+    """
+    state = completed_state(run_dir)
+    if resume and state is not None:
+        return state
+    entries = [e for e in run_dir.iterdir() if e.name != runs.LOCK_FILE]
+    unfinished = state is None and all(e.name in _RUN_ENTRIES or (e.name.startswith(".") and ".partial" in e.name)
+                                       for e in entries)
     if resume:
-        if not (run_dir / runs.CHECKPOINT_DIR / "last.keras").exists() or not state_path.exists():
-            raise ChromseqError(f"{run_dir}: nothing to resume (no {runs.CHECKPOINT_DIR}/last.keras and state.json)")
-        return json.loads(state_path.read_text())
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not overwrite:
+        if entries and not unfinished:
+            raise ChromseqError(f"{run_dir}: nothing to resume (no completed epoch) and it holds files that "
+                                "chromseq train did not write; use --overwrite to replace it")
+        print(f"{run_dir}: no completed epoch to resume; starting from scratch", flush=True)
+    elif entries and not overwrite:
+        if not unfinished:
             raise ChromseqError(f"{run_dir}: run directory already exists; use --overwrite to replace it "
                                 "or --resume to continue it")
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+        print(f"{run_dir}: holds no completed epoch (an interrupted start); starting over", flush=True)
+    _clear_run_dir(run_dir)
     return None
+
+
+def _truncate_history(path: Path, epochs: int) -> None:
+    """Keep the header and the rows of the first ``epochs`` epochs (a killed epoch may have logged its row)."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    keep = lines[:1] + [line for line in lines[1:]
+                        if line.split(",", 1)[0].strip().isdigit() and int(line.split(",", 1)[0]) < epochs]
+    if keep != lines:
+        runs.atomic_write_text(path, "".join(keep))
 
 
 def train(
@@ -126,14 +176,34 @@ def train(
 ) -> Path:
     """Train a model from a config (object, mapping or YAML path) and return its run directory.
 
+    The run directory is locked for the whole run (a second ``train`` into it is refused). With
+    ``resume``, training continues after the last completed epoch with the weights, optimizer
+    state, dropout generators, data order, plateau / early-stopping state and history of that
+    epoch (on CPU the result is the same as an uninterrupted run); without a completed epoch it
+    starts from scratch. A NaN / infinite loss stops with ``ChromseqError``.
+
     >>> train("configs/demo.yaml", overrides=["train.epochs=1"])   # doctest: +SKIP
     PosixPath('runs/demo')
     """
+    with contextlib.ExitStack() as held:  # the run-directory lock, released however train ends
+        return _train(config, run_dir, resume=resume, overwrite=overwrite, overrides=overrides,
+                      callbacks=callbacks, held=held)
+
+
+def _train(config, run_dir, *, resume: bool, overwrite: bool, overrides: Iterable[str], callbacks: Iterable,
+           held: contextlib.ExitStack) -> Path:
     import keras
 
     from chromseq.data import open_dataset
     from chromseq.models import build_model
-    from chromseq.training.callbacks import Checkpoints, PredictionSnapshots, ValidationMetrics
+    from chromseq.training.callbacks import (
+        Checkpoints,
+        PredictionSnapshots,
+        ResumablePlateau,
+        StopOnNonFiniteLoss,
+        ValidationMetrics,
+        restore_seed_states,
+    )
     from chromseq.training.devices import (
         configure_runtime,
         describe_devices,
@@ -145,17 +215,20 @@ def train(
 
     cfg = _resolve_config(config, overrides)
     run_dir = Path(run_dir) if run_dir else cfg.resolved_run_dir
+    check_writable(run_dir, folder=True)  # before any work: "<run_dir>: cannot write here: permission denied"
     strategy = make_strategy(cfg.device.strategy)  # first: multi-worker collectives need a fresh runtime
     configure_runtime(cfg.device.threads, cfg.device.deterministic, cfg.seed)
     chief = is_chief(strategy)
     multi_worker = cfg.device.strategy == "multi_worker"
+    if chief:  # one train per run directory: a second one is refused while this one runs
+        held.enter_context(runs.lock_run_dir(run_dir))
     state = _prepare_run_dir(run_dir, resume, overwrite) if chief else None
     if not chief:  # other workers write their (identical) checkpoints somewhere private
         import tempfile
 
         run_dir = Path(tempfile.mkdtemp(prefix="chromseq-worker-"))
         if resume:
-            state = json.loads((Path(cfg.resolved_run_dir) / runs.CHECKPOINT_DIR / "state.json").read_text())
+            state = completed_state(Path(cfg.resolved_run_dir))
     policy = set_precision(cfg.device.mixed_precision)
     devices = describe_devices()
     print(f"device: {devices['using']}" + ("" if devices["gpus"] else " (no CUDA GPU visible)")
@@ -184,6 +257,12 @@ def train(
         if state:
             model = runs.load_model(run_dir / runs.CHECKPOINT_DIR / "last.keras", compile=True)
             _check_compatible(model, train_ds, run_dir)
+            restore_seed_states(model, state.get("rng"))  # dropout masks continue where they were
+            saved = int(model.optimizer.iterations.numpy())
+            if state.get("iterations") not in (None, saved):
+                print(f"warning: {run_dir}: {runs.CHECKPOINT_DIR}/last.keras is at step {saved} but state.json "
+                      f"at step {state['iterations']} (killed while saving?); resuming from the checkpoint as it is",
+                      file=sys.stderr, flush=True)
         else:
             model = build_model(cfg.model.name, train_ds.seq_len, train_ds.n_features, **cfg.model.params)
             loss = (WeightedBCE(_positive_weights(train_ds).tolist()) if cfg.train.class_weights
@@ -192,7 +271,7 @@ def train(
 
     if chief and not state:
         runs.atomic_write_text(run_dir / runs.CONFIG_FILE, cfg.to_yaml())
-        runs.write_json(run_dir / runs.ENV_FILE, _environment(cfg, devices, policy, type(strategy).__name__))
+        runs.write_json(run_dir / runs.ENV_FILE, _environment(cfg, devices, policy, strategy))
         runs.write_run_info(run_dir, runs.RunInfo(
             path=run_dir, alphabet=train_ds.alphabet, seq_len=train_ds.seq_len, n_features=train_ds.n_features,
             extra={"train": str(d.train), "valid": str(d.valid), "test": d.test, "crop": d.crop,
@@ -201,33 +280,42 @@ def train(
         table.write_tsv(run_dir / runs.FEATURES_FILE)
     if state:
         print(f"resuming {run_dir} after epoch {first_epoch} of {cfg.train.epochs}", flush=True)
+        if chief:
+            _truncate_history(run_dir / runs.HISTORY_FILE, first_epoch)
     if first_epoch >= cfg.train.epochs or (state and state.get("stopped_early")):
         print("nothing left to train", flush=True)
         return run_dir
 
     rng = np.random.default_rng(cfg.seed)
     snap = np.sort(rng.choice(len(valid_x), min(cfg.train.snapshot_samples, len(valid_x)), replace=False))
-    cb = [ValidationMetrics(valid_x, valid_y, batch_size=max(cfg.train.batch_size, 256), alphabet=train_ds.alphabet)]
+    # the guard runs right after the validation metrics: a NaN epoch reaches no log and no checkpoint
+    cb = [ValidationMetrics(valid_x, valid_y, batch_size=max(cfg.train.batch_size, 256), alphabet=train_ds.alphabet),
+          StopOnNonFiniteLoss(run_dir)]
+    stateful = {}
     if cfg.train.lr_schedule == "plateau":
-        cb.append(keras.callbacks.ReduceLROnPlateau(monitor=cfg.train.monitor, factor=cfg.train.lr_factor,
-                                                    patience=cfg.train.lr_patience,
-                                                    mode="min" if cfg.train.monitor.endswith(("loss", "perplexity")) else "max"))
+        stateful["plateau"] = ResumablePlateau(
+            monitor=cfg.train.monitor, factor=cfg.train.lr_factor, patience=cfg.train.lr_patience,
+            mode="min" if cfg.train.monitor.endswith(("loss", "perplexity")) else "max",
+            state=(state or {}).get("callbacks", {}).get("plateau"))
+        cb.append(stateful["plateau"])
     cb += [keras.callbacks.CSVLogger(str(run_dir / runs.HISTORY_FILE), append=bool(state)),
            PredictionSnapshots(run_dir / runs.SNAPSHOT_DIR, valid_x[snap], valid_y[snap], train_ds.alphabet),
-           Checkpoints(run_dir / runs.CHECKPOINT_DIR, cfg.train.monitor, cfg.train.early_stopping_patience, state)]
+           Checkpoints(run_dir / runs.CHECKPOINT_DIR, cfg.train.monitor, cfg.train.early_stopping_patience, state,
+                       stateful=stateful)]
     if chief:
         cb.append(keras.callbacks.TensorBoard(str(run_dir / runs.TENSORBOARD_DIR), write_graph=False))
     cb += list(callbacks)
 
     data = _train_dataset(train_ds, cfg, first_epoch, steps, multi_worker)
-    if multi_worker:
-        from chromseq.training.custom_loop import fit_distributed
+    with reraise_input_errors():  # a bad block of the training file: its ChromseqError, not TensorFlow's wrapper
+        if multi_worker:
+            from chromseq.training.custom_loop import fit_distributed
 
-        fit_distributed(model, strategy, data, epochs=cfg.train.epochs, initial_epoch=first_epoch,
-                        steps_per_epoch=steps, callbacks=cb, verbose=cfg.train.verbose)
-    else:
-        model.fit(data, epochs=cfg.train.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
-                  callbacks=cb, verbose=cfg.train.verbose, shuffle=False)  # the stream shuffles
+            fit_distributed(model, strategy, data, epochs=cfg.train.epochs, initial_epoch=first_epoch,
+                            steps_per_epoch=steps, callbacks=cb, verbose=cfg.train.verbose)
+        else:
+            model.fit(data, epochs=cfg.train.epochs, initial_epoch=first_epoch, steps_per_epoch=steps,
+                      callbacks=cb, verbose=cfg.train.verbose, shuffle=False)  # the stream shuffles
 
     best = run_dir / runs.CHECKPOINT_DIR / "best.keras"
     final = runs.load_model(best if best.exists() else run_dir / runs.CHECKPOINT_DIR / "last.keras")
