@@ -67,6 +67,7 @@ class DeviceConfig:
     jit_compile: bool = False           # XLA: 3x slower on CPU here; try it on GPU
     threads: int | None = None          # intra-op threads; default: all cores
     deterministic: bool = True          # op determinism on CPU (same seed -> same metrics)
+    fast_cpu_kernels: bool = True       # DeepSEA's Conv1D/Dense gradients as forward products on CPU
 
 
 @dataclass

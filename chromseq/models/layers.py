@@ -10,7 +10,10 @@ gradient with the batch as the channel axis), which cuts a DeepSEA training step
 Dense: the input gradient ``dy @ W.T`` runs at 54 GFLOP/s for DeepSEA's 50,880 x 925 kernel at
 batch 256 (the transposed operand is read across its rows), ``(W @ dy.T).T`` at 124.
 
-On a GPU cuDNN's and cuBLAS' own kernels are kept.
+On a GPU cuDNN's and cuBLAS' own kernels are kept, and ``set_fast_cpu_kernels(False)``
+(``device.fast_cpu_kernels: false``) keeps Keras' kernels on the CPU too. These classes are a
+training-time detail: the ``model.keras`` a run writes holds Keras' own classes
+(:mod:`chromseq.models.portable`).
 """
 
 from __future__ import annotations
@@ -38,8 +41,16 @@ def _conv1d_valid(x, w):
     return y, grad
 
 
+_FAST = {"cpu": True}
+
+
+def set_fast_cpu_kernels(enabled: bool) -> None:
+    """Use the forward-product gradients on the CPU (default) or Keras' own kernels; read when a model is traced."""
+    _FAST["cpu"] = bool(enabled)
+
+
 def _on_gpu() -> bool:
-    return bool(tf.config.list_logical_devices("GPU"))
+    return not _FAST["cpu"] or bool(tf.config.list_logical_devices("GPU"))
 
 
 @keras.saving.register_keras_serializable(package="chromseq")
