@@ -1,7 +1,12 @@
 """One-hot encoding, decoding and reverse complements, for any base order.
 
 DeepSEA's .mat files use the channel order A, G, C, T; most other tools use A, C, G, T.
-The alphabet is therefore a property of each dataset and is passed explicitly everywhere.
+The alphabet is therefore a property of each dataset and is passed explicitly everywhere:
+the functions that map letters to channels (``one_hot``, ``encode_indices``, ``decode``,
+``reverse_complement``) have no default alphabet, because a wrong one gives plausible but
+wrong predictions (a DeepSEA-layout model fed ACGT one-hot moves by up to 0.47). Take it from
+the data or the model: ``open_dataset(...).alphabet``, a run's ``dataset.json``
+(``chromseq.runs.read_run_info(run).alphabet``); ``DEEPSEA_ALPHABET`` is ``"AGCT"``.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ def _lookup(alphabet: str) -> np.ndarray:
     return table
 
 
-def encode_indices(seq: str | bytes, alphabet: str = ACGT, *, strict: bool = True) -> np.ndarray:
-    """Map a sequence to base indices in ``alphabet`` order (0..3), 4 for N/IUPAC codes.
+def encode_indices(seq: str | bytes, alphabet: str, *, strict: bool = True) -> np.ndarray:
+    """Map a sequence of length L to base indices (L,) uint8 in ``alphabet`` order (0..3), 4 for N/IUPAC codes.
 
     With ``strict`` a character that is neither a base nor an IUPAC code raises.
     """
@@ -54,16 +59,23 @@ def encode_indices(seq: str | bytes, alphabet: str = ACGT, *, strict: bool = Tru
 
 def one_hot(
     seqs: str | Sequence[str],
-    alphabet: str = ACGT,
+    alphabet: str,
     *,
     dtype: np.dtype | type = np.uint8,
     n_value: float = 0.0,
     strict: bool = True,
 ) -> np.ndarray:
-    """One-hot encode one sequence -> (L, 4) or equal-length sequences -> (N, L, 4).
+    """One-hot encode one sequence -> (L, 4) or N equal-length sequences -> (N, L, 4).
 
-    Channels follow ``alphabet``; N and IUPAC codes become rows of ``n_value``
-    (0 like DeepSEA by default; 0.25 is the other common choice).
+    ``alphabet`` is required: the channel order of the model or data the array is for,
+    ``"AGCT"`` for DeepSEA-layout data and every model trained on it (chromseq's default
+    layout), ``"ACGT"`` for most other tools. Use the dataset's or the run's ``.alphabet``.
+    Channel ``i`` is base ``alphabet[i]``; N and IUPAC codes become rows of ``n_value``
+    (0 like DeepSEA by default; 0.25 is the other common choice). Lower case is accepted;
+    ``strict=False`` turns any other character into N instead of raising.
+
+    >>> one_hot("ACGN", "AGCT").tolist()
+    [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]]
     """
     single = isinstance(seqs, str)
     batch = [seqs] if single else list(seqs)
@@ -83,8 +95,9 @@ def indices_to_one_hot(idx: np.ndarray, *, dtype: np.dtype | type = np.uint8, n_
     return eye[idx]
 
 
-def decode(x: np.ndarray, alphabet: str = ACGT) -> str | list[str]:
-    """One-hot (L, 4) -> string, or (N, L, 4) -> list of strings; all-zero or ambiguous rows -> N."""
+def decode(x: np.ndarray, alphabet: str) -> str | list[str]:
+    """One-hot (L, 4) -> string, or (N, L, 4) -> list of strings, channels in ``alphabet`` order
+    (required, as for ``one_hot``); all-zero or ambiguous rows -> N."""
     alphabet = check_alphabet(alphabet)
     arr = np.asarray(x)
     letters = np.frombuffer((alphabet + "N").encode(), np.uint8)
@@ -103,8 +116,8 @@ def complement_permutation(alphabet: str) -> np.ndarray:
     return np.array([alphabet.index(_COMPLEMENT[b]) for b in alphabet])
 
 
-def reverse_complement(x: np.ndarray, alphabet: str = ACGT) -> np.ndarray:
-    """Reverse complement of one-hot (..., L, 4) in ``alphabet`` order (works for AGCT and ACGT)."""
+def reverse_complement(x: np.ndarray, alphabet: str) -> np.ndarray:
+    """Reverse complement of one-hot (..., L, 4) in ``alphabet`` order (required: any permutation of ACGT)."""
     return np.asarray(x)[..., ::-1, :][..., complement_permutation(alphabet)]
 
 
