@@ -1,14 +1,17 @@
-"""Figures for saliency, ISM and temporal scores along a sequence."""
+"""Figures for saliency, ISM and temporal scores along a sequence.
+
+Each ``plot_*`` returns its Figure, draws into ``ax=``/``axes=`` when given and writes ``path``
+when given (see ``chromseq.plots.style``).
+"""
 
 from __future__ import annotations
 
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from chromseq.plots.logos import draw_logo
-from chromseq.plots.style import DPI, save_figure
+from chromseq.plots.style import finish, several_axes, single_axes
 
 
 def _window(importance: np.ndarray, width: int) -> tuple[int, int]:
@@ -18,11 +21,17 @@ def _window(importance: np.ndarray, width: int) -> tuple[int, int]:
     return start, min(len(importance), start + width)
 
 
-def plot_saliency(x: np.ndarray, sal: np.ndarray, alphabet: str, path: str | os.PathLike, *, title: str,
-                  zoom: int = 60, planted: list[tuple[int, int]] | None = None) -> None:
+def plot_saliency(x: np.ndarray, sal: np.ndarray, alphabet: str, path: str | os.PathLike | None = None, *,
+                  title: str = "Saliency", zoom: int = 60, planted: list[tuple[int, int]] | None = None, axes=None):
     """Top: saliency along the whole sequence (heatmap, bases x positions). Bottom: letters scaled by
-    importance around the peak."""
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(13, 5.5), dpi=DPI, gridspec_kw={"height_ratios": [1, 1.3]})
+    importance around the peak -> Figure.
+
+    ``x`` one-hot (L, 4) and ``sal`` (L, 4) of one sequence, channels in ``alphabet`` order (the
+    model's); ``planted``: (start, stop) spans to shade. ``axes``: two Axes (heatmap, logo);
+    ``path``: also write the picture there.
+    """
+    fig, (ax1, ax2), created = several_axes(axes, 2, (13, 5.5), nrows=2, ncols=1,
+                                            gridspec_kw={"height_ratios": [1, 1.3]})
     im = ax1.imshow(sal.T, aspect="auto", cmap="Reds", interpolation="nearest")
     ax1.set_yticks(range(4), list(alphabet))
     ax1.set(xlabel="position (bp)", ylabel="base", title=title)
@@ -36,31 +45,34 @@ def plot_saliency(x: np.ndarray, sal: np.ndarray, alphabet: str, path: str | os.
     if planted:
         ax1.plot([], [], color="blue", alpha=0.3, lw=6, label="planted motif")
         ax1.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)
 
 
-def plot_ism(x: np.ndarray, ism: np.ndarray, alphabet: str, path: str | os.PathLike, *, title: str,
-             zoom: int = 80) -> None:
-    """Heatmap of score changes for every substitution, zoomed on the most sensitive stretch."""
+def plot_ism(x: np.ndarray, ism: np.ndarray, alphabet: str, path: str | os.PathLike | None = None, *,
+             title: str = "In-silico mutagenesis", zoom: int = 80, ax=None):
+    """Heatmap of score changes for every substitution, zoomed on the most sensitive stretch -> Figure.
+
+    ``x`` one-hot (L, 4) and ``ism`` (L, 4) of one sequence (``in_silico_mutagenesis(...)[n]`` for
+    one feature), channels in ``alphabet`` order (the model's). ``ax``: the Axes to draw into;
+    ``path``: also write the picture there.
+    """
     lo, hi = _window(np.abs(ism).sum(1), zoom)
     lim = float(np.abs(ism).max()) or 1.0
-    fig, ax = plt.subplots(figsize=(13, 3), dpi=DPI)
+    fig, ax, created = single_axes(ax, (13, 3))
     im = ax.imshow(ism[lo:hi].T, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
     letters = [alphabet[i] if x[p].max() > 0 else "N" for p, i in zip(range(lo, hi), x[lo:hi].argmax(1))]
     ax.set_xticks(range(hi - lo), letters, fontsize=6)
     ax.set_yticks(range(4), list(alphabet))
     ax.set(xlabel=f"reference sequence, positions {lo}-{hi}", ylabel="substituted base", title=title)
     fig.colorbar(im, ax=ax, fraction=0.02).set_label("change in score")
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)
 
 
-def plot_temporal(forward: np.ndarray, backward: np.ndarray, path: str | os.PathLike, *, title: str) -> None:
-    """Score of every prefix (forward) and suffix (backward) along the sequence."""
-    fig, ax = plt.subplots(figsize=(12, 3.5), dpi=DPI)
+def plot_temporal(forward: np.ndarray, backward: np.ndarray, path: str | os.PathLike | None = None, *,
+                  title: str = "Temporal output scores", ax=None):
+    """Score of every prefix (forward, (L,)) and suffix (backward, (L,); NaN = not computed) along the
+    sequence -> Figure. ``ax``: the Axes to draw into; ``path``: also write the picture there."""
+    fig, ax, created = single_axes(ax, (12, 3.5))
     pos = np.arange(1, len(forward) + 1)
     ok_f, ok_b = ~np.isnan(forward), ~np.isnan(backward)
     ax.plot(pos[ok_f], forward[ok_f], label="forward: score of X[1..i]")
@@ -68,6 +80,4 @@ def plot_temporal(forward: np.ndarray, backward: np.ndarray, path: str | os.Path
     ax.set(xlabel="position i (bp)", ylabel="score (logit)", title=title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)

@@ -1,4 +1,8 @@
-"""ROC and PR curves, per-class AUROC distributions and training curves."""
+"""ROC and PR curves, per-class AUROC distributions and training curves.
+
+Each ``plot_*`` returns its Figure, draws into ``ax=``/``axes=`` when given and writes ``path``
+when given (see ``chromseq.plots.style``).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,12 @@ import csv
 import math
 import os
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from chromseq.plots.style import DPI, class_color, save_figure
+from chromseq.plots.style import class_color, finish, several_axes, single_axes
 
 
 def pick_features(rows: list[dict], chosen: list[int] | None = None) -> list[int]:
@@ -30,10 +34,15 @@ def pick_features(rows: list[dict], chosen: list[int] | None = None) -> list[int
 
 
 def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], features: list[int],
-                path: str | os.PathLike) -> None:
-    """ROC (left) and precision-recall (right) curves of ``features``."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.5), dpi=DPI)
-    cmap = plt.get_cmap("tab10")
+                path: str | os.PathLike | None = None, *, axes=None):
+    """ROC (left) and precision-recall (right) curves of ``features`` (at most 10) -> Figure.
+
+    ``y_true`` (N, K) 0/1 labels, ``y_pred`` (N, K) scores, ``rows`` the K per-feature metric rows
+    (``name``, ``feature_class``, ``auroc``, ``auprc``; from ``per_feature_metrics``).
+    ``axes``: two Axes to draw into (ROC, PR); ``path``: also write the picture there.
+    """
+    fig, (ax1, ax2), created = several_axes(axes, 2, (13, 5.5), nrows=1, ncols=2)
+    cmap = matplotlib.colormaps["tab10"]
     for n, j in enumerate(features[:10]):
         y, s = y_true[:, j], y_pred[:, j]
         if y.min() == y.max():
@@ -51,9 +60,7 @@ def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], featur
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7, loc="lower right" if ax is ax1 else "upper right")
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)
 
 
 def _auc(value: float) -> str:
@@ -61,11 +68,16 @@ def _auc(value: float) -> str:
     return "NA (too few positives)" if math.isnan(value) else f"{value:.3f}"
 
 
-def plot_auc_distribution(rows: list[dict], path: str | os.PathLike, metric: str = "auroc") -> None:
-    """Box plot plus jittered points of a metric per feature class (NA features left out)."""
+def plot_auc_distribution(rows: list[dict], path: str | os.PathLike | None = None, metric: str = "auroc", *,
+                          ax=None):
+    """Box plot plus jittered points of ``metric`` per feature class (NA features left out) -> Figure.
+
+    ``rows``: per-feature metric rows (``feature_class`` and ``metric`` keys). ``ax``: the Axes to
+    draw into; ``path``: also write the picture there.
+    """
     classes = list(dict.fromkeys(r["feature_class"] for r in rows))
     data = [[r[metric] for r in rows if r["feature_class"] == c and not math.isnan(r[metric])] for c in classes]
-    fig, ax = plt.subplots(figsize=(7, 5), dpi=DPI)
+    fig, ax, created = single_axes(ax, (7, 5))
     ax.boxplot(data, showfliers=False, widths=0.5)
     rng = np.random.default_rng(0)
     for i, (c, values) in enumerate(zip(classes, data), 1):
@@ -75,9 +87,7 @@ def plot_auc_distribution(rows: list[dict], path: str | os.PathLike, metric: str
         ax.axhline(0.5, ls="--", color="gray", lw=1)
     ax.set_ylabel(metric.upper())
     ax.set_title(f"{metric.upper()} per feature, by class")
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)
 
 
 def read_history(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -86,24 +96,28 @@ def read_history(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return {k: np.array([float(r[k]) if r[k] not in ("", "nan") else np.nan for r in rows]) for k in rows[0]} if rows else {}
 
 
-def plot_training_curves(history: dict[str, np.ndarray], path: str | os.PathLike) -> None:
-    """Loss, perplexity, F1 and AUROC/AUPRC per epoch (training and validation)."""
+def plot_training_curves(history: dict[str, np.ndarray], path: str | os.PathLike | None = None, *, axes=None):
+    """Loss, perplexity, F1 and AUROC/AUPRC per epoch (training and validation) -> Figure.
+
+    ``history``: columns of ``history.csv`` (``read_history``), ``epoch`` from 0. ``axes``: four
+    Axes to draw into (any shape, e.g. a 2 x 2 array); ``path``: also write the picture there.
+    """
     epochs = history["epoch"] + 1
     panels = [("loss (binary cross-entropy)", ["loss", "val_loss"]),
               ("perplexity = exp(mean BCE)", ["perplexity", "val_perplexity"]),
               ("F1 (features with >= 1 % positives)", ["val_f1", "val_best_f1"]),
               ("ranking", ["val_auroc", "val_auprc"])]
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), dpi=DPI)
-    for ax, (title, keys) in zip(axes.flat, panels):
+    fig, axes, created = several_axes(axes, 4, (11, 7), nrows=2, ncols=2)
+    for ax, (title, keys) in zip(axes, panels):
         for key in keys:
             if key in history:
                 ax.plot(epochs, history[key], marker="o", label=key.replace("val_", "validation ").replace("_", " "))
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # a panel whose columns the history lacks stays empty
+            ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    fig.suptitle("Training curves")
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    if created:
+        fig.suptitle("Training curves")
+    return finish(fig, path, tight=created)

@@ -1,19 +1,26 @@
 """The seed's pictures, readable at 919 features and thousands of samples.
 
 Input barcodes (bases as colors), label / prediction / difference maps (samples x features,
-class boundaries marked) and the evolution of the predicted map over epochs.
+class boundaries marked) and the evolution of the predicted map over epochs. Each ``plot_*``
+returns its Figure, draws into ``ax=``/``axes=`` when given and writes ``path`` when given.
 """
 
 from __future__ import annotations
 
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from chromseq.plots.style import BASE_COLORS, DPI, class_blocks, class_color, save_figure
+from chromseq.plots.style import (
+    BASE_COLORS,
+    class_blocks,
+    class_color,
+    finish,
+    several_axes,
+    single_axes,
+)
 
 
 def _subsample(n: int, max_rows: int, seed: int = 0) -> np.ndarray:
@@ -22,23 +29,26 @@ def _subsample(n: int, max_rows: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
 
 
-def plot_barcodes(x: np.ndarray, alphabet: str, path: str | os.PathLike, *, max_rows: int = 200,
-                  title: str = "Input sequences") -> None:
-    """One row per sequence, one colored cell per base (N gray); legend in the file's alphabet."""
+def plot_barcodes(x: np.ndarray, alphabet: str, path: str | os.PathLike | None = None, *, max_rows: int = 200,
+                  title: str = "Input sequences", ax=None):
+    """One row per sequence, one colored cell per base (N gray) -> Figure.
+
+    ``x``: one-hot (N, L, 4) with channels in ``alphabet`` order (the data's own, e.g. "AGCT" for
+    DeepSEA files); the legend names the bases. At most ``max_rows`` sequences (a seeded sample).
+    ``ax``: the Axes to draw into; ``path``: also write the picture there.
+    """
     rows = _subsample(len(x), max_rows)
     xs = x[rows]
     idx = np.where(xs.sum(-1) > 0, xs.argmax(-1), 4)
     colors = [BASE_COLORS[b] for b in alphabet] + [BASE_COLORS["N"]]
-    fig, ax = plt.subplots(figsize=(12, max(3, min(9, len(rows) * 0.05 + 2))), dpi=DPI)
+    fig, ax, created = single_axes(ax, (12, max(3, min(9, len(rows) * 0.05 + 2))))
     ax.imshow(idx, aspect="auto", interpolation="nearest", cmap=ListedColormap(colors), vmin=0, vmax=4)
     ax.set_xlabel("position in the window (bp)")
     ax.set_ylabel(f"sequence ({len(rows)} of {len(x)})")
     ax.set_title(title)
     ax.legend(handles=[Patch(color=c, label=b) for b, c in zip(alphabet + "N", colors)], loc="upper left",
               bbox_to_anchor=(1.01, 1), title=f"base ({alphabet} order)")
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)
 
 
 def _mark_classes(ax, classes: list[str] | None) -> None:
@@ -52,9 +62,14 @@ def _mark_classes(ax, classes: list[str] | None) -> None:
                     ha="center", va="bottom", fontsize=9, color=class_color(label))
 
 
-def plot_feature_map(values: np.ndarray, path: str | os.PathLike, *, classes: list[str] | None = None,
-                     kind: str = "labels", title: str = "", max_rows: int = 1000, rows: np.ndarray | None = None) -> None:
-    """Samples x features as an image: ``kind`` 'labels' (binary), 'pred' (0-1) or 'diff' (-1..1)."""
+def plot_feature_map(values: np.ndarray, path: str | os.PathLike | None = None, *, classes: list[str] | None = None,
+                     kind: str = "labels", title: str = "", max_rows: int = 1000, rows: np.ndarray | None = None,
+                     ax=None):
+    """Samples x features (N, K) as an image -> Figure: ``kind`` 'labels' (binary), 'pred' (0-1) or
+    'diff' (-1..1). ``classes``: K class labels (boundaries marked); ``rows``: the samples to show
+    (default: a seeded sample of at most ``max_rows``). ``ax``: the Axes to draw into; ``path``: also
+    write the picture there.
+    """
     rows = _subsample(len(values), max_rows) if rows is None else rows
     v = values[rows]
     cmap, vmin, vmax, label = {
@@ -62,7 +77,7 @@ def plot_feature_map(values: np.ndarray, path: str | os.PathLike, *, classes: li
         "pred": ("viridis", 0, 1, "predicted probability"),
         "diff": ("RdBu_r", -1, 1, "prediction - truth"),
     }[kind]
-    fig, ax = plt.subplots(figsize=(12, 6), dpi=DPI)
+    fig, ax, created = single_axes(ax, (12, 6))
     im = ax.imshow(v, aspect="auto", interpolation="nearest", cmap=cmap, vmin=vmin, vmax=vmax, rasterized=True)
     _mark_classes(ax, classes)
     ax.set_xlabel(f"feature (column, {values.shape[1]} in all)")
@@ -72,29 +87,34 @@ def plot_feature_map(values: np.ndarray, path: str | os.PathLike, *, classes: li
     cbar.set_label(label)
     if kind == "labels":
         cbar.set_ticks([0, 1])
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)
 
 
-def plot_map_evolution(snapshots: list[dict], path: str | os.PathLike, *, classes: list[str] | None = None,
-                       max_panels: int = 6) -> None:
-    """Predicted maps on the same validation samples after successive epochs, truth last."""
+def plot_map_evolution(snapshots: list[dict], path: str | os.PathLike | None = None, *,
+                       classes: list[str] | None = None, max_panels: int = 6, axes=None):
+    """Predicted maps on the same validation samples after successive epochs, truth last -> Figure.
+
+    ``snapshots``: dicts with ``epoch``, ``y_pred`` (n, K) and ``y_true`` (n, K), oldest first; at
+    most ``max_panels`` epochs are shown. ``axes``: one Axes per panel (``min(max_panels,
+    len(snapshots)) + 1``, fewer when epochs repeat); ``path``: also write the picture there.
+    No snapshots: nothing is drawn or written and None is returned.
+    """
     if not snapshots:
-        return
+        return None
     pick = np.unique(np.linspace(0, len(snapshots) - 1, min(max_panels, len(snapshots))).round().astype(int))
     panels = [(f"epoch {int(snapshots[i]['epoch'])}", snapshots[i]["y_pred"]) for i in pick]
     panels.append(("truth", snapshots[-1]["y_true"]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels) + 1, 5), dpi=DPI, sharey=True)
-    for ax, (label, v) in zip(np.atleast_1d(axes), panels):
+    fig, axes, created = several_axes(axes, len(panels), (3 * len(panels) + 1, 5), nrows=1, ncols=len(panels),
+                                      sharey=True)
+    for ax, (label, v) in zip(axes, panels):
         im = ax.imshow(v, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0, vmax=1, rasterized=True)
         if classes:
             for _, start, _ in class_blocks(classes)[1:]:
                 ax.axvline(start - 0.5, color="white", lw=0.8)
         ax.set_title(label)
         ax.set_xlabel("feature")
-    np.atleast_1d(axes)[0].set_ylabel("validation sample")
-    fig.colorbar(im, ax=list(np.atleast_1d(axes)), fraction=0.02, pad=0.01).set_label("predicted probability")
-    fig.suptitle("How the predicted feature map evolves during training (same samples each epoch)")
-    save_figure(fig, path)
-    plt.close(fig)
+    axes[0].set_ylabel("validation sample")
+    fig.colorbar(im, ax=axes, fraction=0.02, pad=0.01).set_label("predicted probability")
+    if created:
+        fig.suptitle("How the predicted feature map evolves during training (same samples each epoch)")
+    return finish(fig, path, tight=False)

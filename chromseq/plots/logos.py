@@ -1,17 +1,19 @@
-"""Sequence logos drawn with matplotlib glyphs (no extra dependency)."""
+"""Sequence logos drawn with matplotlib glyphs (no extra dependency).
+
+``plot_logos`` returns its Figure, draws into ``axes=`` when given and writes ``path`` when given.
+"""
 
 from __future__ import annotations
 
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch
 from matplotlib.text import TextPath
 from matplotlib.transforms import Affine2D
 
-from chromseq.plots.style import BASE_COLORS, DPI, save_figure
+from chromseq.plots.style import BASE_COLORS, finish, several_axes
 
 _FONT = FontProperties(family="DejaVu Sans", weight="bold")
 
@@ -24,8 +26,12 @@ def _glyph(ax, letter: str, x: float, y: float, height: float) -> None:
     ax.add_patch(PathPatch(t.transform_path(path), color=BASE_COLORS[letter], lw=0))
 
 
-def draw_logo(ax, matrix: np.ndarray, alphabet: str = "ACGT", *, information: bool = True) -> None:
-    """Stack letters per column; heights = probability x information content (bits) or raw values."""
+def draw_logo(ax, matrix: np.ndarray, alphabet: str = "ACGT", *, information: bool = True):
+    """Draw ``matrix`` (W, 4), columns in ``alphabet`` order, as a logo into ``ax``; returns ax's Figure.
+
+    Letters are stacked per position; heights = probability x information content (bits), or the
+    raw values (negative ones below 0) with ``information=False``.
+    """
     m = np.asarray(matrix, float)
     if information:
         p = np.clip(m, 1e-9, 1)
@@ -50,16 +56,20 @@ def draw_logo(ax, matrix: np.ndarray, alphabet: str = "ACGT", *, information: bo
     bottom = heights.clip(max=0).sum(1).min() if len(m) else 0
     ax.set_ylim(min(0, bottom * 1.05), max(2 if information else top * 1.05, 1e-3))
     ax.set_ylabel("bits" if information else "importance")
+    return ax.figure
 
 
-def plot_logos(motifs: list, path: str | os.PathLike, titles: list[str] | None = None, max_logos: int = 24) -> None:
-    """One logo per motif (ACGT PWMs), stacked vertically."""
+def plot_logos(motifs: list, path: str | os.PathLike | None = None, titles: list[str] | None = None,
+               max_logos: int = 24, *, axes=None):
+    """One logo per motif (``Motif`` objects, ``pwm`` (W, 4) in ACGT order), stacked vertically -> Figure.
+
+    At most ``max_logos``. ``axes``: one Axes per motif shown; ``path``: also write the picture there.
+    """
     motifs = motifs[:max_logos]
-    fig, axes = plt.subplots(len(motifs), 1, figsize=(7, 1.6 * len(motifs) + 0.5), dpi=DPI, squeeze=False)
-    for ax, motif, title in zip(axes[:, 0], motifs, titles or [m.name for m in motifs]):
+    fig, axes, created = several_axes(axes, len(motifs), (7, 1.6 * len(motifs) + 0.5), nrows=len(motifs), ncols=1,
+                                      squeeze=False)
+    for ax, motif, title in zip(axes, motifs, titles or [m.name for m in motifs]):
         draw_logo(ax, motif.pwm, "ACGT")
         ax.set_title(title, fontsize=9, loc="left")
         ax.set_xticks(range(motif.width), [str(i + 1) for i in range(motif.width)], fontsize=6)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)

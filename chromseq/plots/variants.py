@@ -1,22 +1,28 @@
-"""Per-variant figures: the feature profile ref vs alt and the ISM heatmap around the variant."""
+"""Per-variant figures: the feature profile ref vs alt and the ISM heatmap around the variant.
+
+``plot_variant`` returns its Figure, draws into ``axes=`` when given and writes ``path`` when given.
+"""
 
 from __future__ import annotations
 
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from chromseq.plots.style import BASE_COLORS, DPI, save_figure
+from chromseq.plots.style import BASE_COLORS, finish, several_axes
 
 
 def plot_variant(label: str, p_ref: np.ndarray, p_alt: np.ndarray, feature_names: list[str], ism: np.ndarray,
-                 window: str, alphabet: str, feature: int, path: str | os.PathLike, flank: int = 20) -> None:
-    """Top: P(ref) and P(alt) for every feature. Bottom: ISM of ``feature`` around the variant.
+                 window: str, alphabet: str, feature: int, path: str | os.PathLike | None = None, flank: int = 20,
+                 *, axes=None):
+    """Top: P(ref) and P(alt) (K,) for every feature. Bottom: ISM of ``feature`` around the variant -> Figure.
 
-    ``ism`` is (2 * flank + 1, 4): score change of each base at each position around the center.
+    ``ism`` is (2 * flank + 1, 4), columns in ``alphabet`` order (the model's): score change of each
+    base at each position around the center of ``window`` (the reference sequence, a string).
+    ``axes``: two Axes (profile, ISM); ``path``: also write the picture there.
     """
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(12, 7), dpi=DPI, gridspec_kw={"height_ratios": [1.2, 1]})
+    fig, (ax1, ax2), created = several_axes(axes, 2, (12, 7), nrows=2, ncols=1,
+                                            gridspec_kw={"height_ratios": [1.2, 1]})
     k = np.arange(len(p_ref))
     ax1.plot(k, p_ref, lw=0.8, label="reference allele")
     ax1.plot(k, p_alt, lw=0.8, label="alternative allele")
@@ -37,6 +43,4 @@ def plot_variant(label: str, p_ref: np.ndarray, p_alt: np.ndarray, feature_names
     ax2.set(xlabel="reference sequence around the variant (dotted: the variant, index L//2)",
             ylabel="substituted base", title=f"In-silico mutagenesis of {feature_names[feature]}")
     fig.colorbar(im, ax=ax2, fraction=0.02).set_label("change in probability")
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    return finish(fig, path, tight=created)
