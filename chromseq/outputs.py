@@ -14,6 +14,7 @@ becomes one line that names the file: ``<path>: no space left on device``.
   (``np.savez``, ``fig.savefig``, ``scipy.io.savemat``, ``model.save``).
 * ``atomic_open(path, mode)``: the same, as an open file object.
 * ``savez(path, **arrays)``: ``np.savez`` / ``np.savez_compressed`` the same way.
+* ``atomic_write_text(path, text)``, ``write_json(path, obj)``: a text or JSON file the same way.
 * ``H5Output(path, **h5py_kwargs)``: an HDF5 file. HDF5 does not survive a failed write: once a
   write has failed, closing the file fails again and leaves the library in a state that crashes
   the process later (SIGSEGV on exit). So h5py writes through a Python file object that never
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -90,6 +92,31 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
     """``open(path, mode)`` on a temporary file that becomes ``path`` when the block succeeds."""
     with atomic_output(path) as tmp, open(tmp, mode, **kwargs) as fh:
         yield fh
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and rename, so a crash never leaves half a file."""
+    with atomic_open(path, "w") as fh:  # a full disk: "<path>: no space left on device"
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Atomically write ``obj`` as indented JSON (NaN written as null)."""
+    atomic_write_text(path, json.dumps(_nan_to_none(obj), indent=2, sort_keys=False) + "\n")
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
+        return _nan_to_none(obj.item())
+    return obj
 
 
 def savez(path: str | os.PathLike, *, compressed: bool = False, **arrays) -> None:

@@ -170,7 +170,7 @@ class FeatureTable:
                                                         self.treatment, self.feature_class))]
 
     def write_tsv(self, path: str | os.PathLike) -> None:
-        from chromseq.runs import atomic_write_text
+        from chromseq.outputs import atomic_write_text
 
         lines = ["\t".join(("index", *COLUMNS))]
         for row in self.rows():

@@ -1,4 +1,4 @@
-"""Build a DeepSEA-style dataset from a genome and one peak file per feature (SPEC 2.4).
+"""Build a DeepSEA-style dataset from a genome and one peak file per feature.
 
 DeepSEA's recipe: the genome is cut into 200-bp bins; a bin is positive for a feature when at
 least half of it lies in a peak of that feature (peaks are merged first, so overlapping or
@@ -164,7 +164,7 @@ def build_dataset(
     """Write train.mat (v7.3), valid.mat / test.mat (v5, or v7.3 when too large), features and a manifest."""
     from chromseq.data.fasta import Genome
     from chromseq.data.mat import MatV73Writer, open_dataset, write_mat_v5
-    from chromseq.runs import write_json
+    from chromseq.outputs import write_json
 
     if window < bin_size:
         raise ChromseqError(f"window ({window}) must be at least the bin size ({bin_size})")

@@ -243,6 +243,6 @@ def write_meme(path: str | os.PathLike, motifs: list[Motif], *, background: np.n
         out.append(f"letter-probability matrix: alength= 4 w= {m.width} nsites= {sites} E= 0")
         out.extend(" ".join(f"{p:.6f}" for p in row) for row in m.pwm)
         out.append("")
-    from chromseq.runs import atomic_write_text
+    from chromseq.outputs import atomic_write_text
 
     atomic_write_text(path, "\n".join(out))

@@ -80,6 +80,25 @@ class FeatureSpec:
     quantile: float = 0.95
 
 
+def motifs_from_file(motif_file: str | os.PathLike, n_motifs: int = 24, seed: int = 0) -> list[Motif]:
+    """Up to ``n_motifs`` motifs of width 6-20 drawn (seeded) from a MEME or JASPAR/TRANSFAC file;
+    the others are named in a warning, and a file with none is refused."""
+    from chromseq.data.motifs import read_motifs
+    from chromseq.errors import ChromseqError, warn
+
+    every = read_motifs(motif_file)
+    pool = [m for m in every if 6 <= m.width <= 20]
+    dropped = [f"{m.id} ({m.width} bp)" for m in every if not 6 <= m.width <= 20]
+    if not pool:
+        raise ChromseqError(f"{motif_file}: none of its {len(every)} motif(s) has a width of 6-20 bp "
+                            f"(the widths synth plants): {', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''}")
+    if dropped:
+        warn(f"{motif_file}: {len(dropped)} of {len(every)} motif(s) outside widths 6-20 bp not used: "
+             f"{', '.join(dropped[:10])}{', ...' if len(dropped) > 10 else ''}")
+    pick = np.random.default_rng(seed).choice(len(pool), min(n_motifs, len(pool)), replace=False)
+    return [pool[i] for i in sorted(pick)]
+
+
 def design_features(n_features: int, motifs: list[Motif], seed: int = 0) -> list[FeatureSpec]:
     """Split ``n_features`` into DNase / TF / histone in DeepSEA's proportions (125/690/104 of 919)."""
     rng = np.random.default_rng([seed, 7])
@@ -256,8 +275,7 @@ def write_bundle(
 ) -> dict:
     """Write train.mat (v7.3), valid.mat, test.mat (v5), features.tsv/.xlsx, truth.json, motifs.meme, planted_*.npz."""
     from chromseq.data.mat import write_mat_v5, write_mat_v73
-    from chromseq.outputs import atomic_output
-    from chromseq.runs import atomic_write_text, write_json
+    from chromseq.outputs import atomic_output, atomic_write_text, write_json
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,7 @@ def _fmt(value) -> str:
 
 def write_table(path: str | os.PathLike, rows: list[dict]) -> None:
     """TSV with NA for undefined values."""
-    from chromseq.runs import atomic_write_text
+    from chromseq.outputs import atomic_write_text
 
     if not rows:
         atomic_write_text(path, "\t".join(TABLE_COLUMNS) + "\n")
