@@ -32,12 +32,8 @@ def eval_command(run_dir, data, annotations, published, out_dir, rc_average, min
       chromseq eval --run runs/deepsea --data test.mat --rc-average \\
           --published ../shared/data/deepsea/danq_aucs.txt
     """
-    from pathlib import Path
-
     from chromseq.evaluation.evaluate import evaluate, format_summary
-    from chromseq.outputs import check_writable
 
-    check_writable(out_dir or Path(run_dir) / "eval", folder=True)
     summary = evaluate(run_dir, data, annotations=annotations, out_dir=out_dir, rc_average=rc_average,
                        min_positives=min_positives, published=published, batch_size=batch_size,
                        max_samples=max_samples)
@@ -62,29 +58,12 @@ def plot_features(run_dir, data, out_dir, features, max_rows) -> None:
       chromseq plot-features --run runs/demo
       chromseq plot-features --run runs/demo --feature CTCF --feature 3
     """
-    from pathlib import Path
+    from chromseq.evaluation.figures import plot_features as draw
 
-    from chromseq import runs
-    from chromseq.data.annotations import FeatureTable
-    from chromseq.evaluation.evaluate import evaluate
-    from chromseq.plots.run_plots import latest_eval, plot_run
-
-    run = Path(run_dir)
-    eval_dir = None
-    if data:
-        eval_dir = Path(evaluate(run, data, verbose=False)["out_dir"])
-    elif latest_eval(run) is None:
-        valid = runs.read_run_info(run).extra.get("valid")
-        if valid and Path(valid).exists():
-            click.echo(f"no evaluation yet: evaluating {valid}")
-            eval_dir = Path(evaluate(run, valid, verbose=False)["out_dir"])
-    picks: list[int] = []
-    if features and (run / runs.FEATURES_FILE).exists():
-        table = FeatureTable.read(run / runs.FEATURES_FILE)
-        for f in features:
-            picks.extend(int(i) for i in table.select(f)[:5])
-    made = plot_run(run, eval_dir, out_dir, picks, max_rows)
-    for path in made:
+    done = draw(run_dir, data=data, out_dir=out_dir, features=features, max_rows=max_rows)
+    if done.evaluated:
+        click.echo(f"no evaluation yet: evaluated {done.evaluated}")
+    for path in done.files:
         click.echo(f"wrote {path}")
 
 

@@ -14,33 +14,15 @@ from chromseq.evaluation.metrics import per_feature_metrics, summarize
 from chromseq.outputs import atomic_output
 
 
-def open_for_run(run_dir: Path, data: str | os.PathLike, info: runs.RunInfo, max_samples: int | None = None):
-    """Open ``data`` so it matches the run's input: crop to its length, same feature subset."""
-    from chromseq.data import open_dataset
-
-    probe = open_dataset(data, max_samples=1)
-    crop = None
-    if info.seq_len and probe.full_len != info.seq_len:
-        if probe.full_len < info.seq_len:
-            raise ChromseqError(f"{data}: sequences of {probe.full_len} bp, shorter than the model's {info.seq_len} bp")
-        crop = info.seq_len  # trained on the center of longer windows
-    features = info.extra.get("features")
-    probe.close()
-    return open_dataset(data, max_samples=max_samples, crop=crop, features=features)
-
-
-def predict_dataset(model, ds, *, alphabet: str, rc_average: bool = False, batch_size: int = 256,
-                    block_size: int = 16384, verbose: bool = True):
-    """Predictions (N, K) for a whole dataset, read in blocks; also y (N, K) when labelled."""
-    from chromseq.data.encoding import convert_alphabet
+def predict_dataset(model, ds: runs.FittedData, *, alphabet: str, rc_average: bool = False, batch_size: int = 256,
+                    block_size: int = 16384, verbose: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predictions (N, K) for a whole fitted data file, read in blocks; also y (N, K) when labelled."""
     from chromseq.inference import predict_batches
 
     preds, trues = [], []
-    blocks = range(0, ds.n_samples, block_size)
-    for start in tqdm(blocks, disable=not verbose, desc="predict", unit="block"):
-        x, y = ds.read(start, start + block_size)
-        if ds.alphabet != alphabet:
-            x = convert_alphabet(x, ds.alphabet, alphabet)
+    blocks = ds.iter_blocks(block_size)
+    for _, x, y in tqdm(blocks, total=-(-ds.n_samples // block_size), disable=not verbose, desc="predict",
+                        unit="block"):
         preds.append(predict_batches(model, x, batch_size=batch_size, rc_average=rc_average, alphabet=alphabet))
         if y is not None:
             trues.append(y)
@@ -49,7 +31,7 @@ def predict_dataset(model, ds, *, alphabet: str, rc_average: bool = False, batch
 
 
 def evaluate(
-    run_dir: str | os.PathLike,
+    run_dir: str | os.PathLike | runs.Run,
     data: str | os.PathLike,
     *,
     annotations: str | os.PathLike | None = None,
@@ -68,39 +50,37 @@ def evaluate(
     """
     from chromseq.data.annotations import FeatureTable
     from chromseq.evaluation.tables import performance_rows, read_published_aucs, write_table
+    from chromseq.outputs import check_writable
 
-    run_dir = Path(run_dir)
-    info = runs.read_run_info(run_dir)
-    model = runs.load_model(run_dir)  # refuses a model whose input disagrees with dataset.json
-    info.seq_len = info.seq_len or runs.model_input_length(model)  # crop the data to what the model takes
-    ds = open_for_run(run_dir, data, info, max_samples)
+    run = run_dir if isinstance(run_dir, runs.Run) else runs.Run.open(run_dir)
+    check_writable(out_dir or run.eval_root, folder=True)
+    model = run.model  # refuses a model whose input disagrees with dataset.json
+    ds = run.fit_data(data, max_samples=max_samples)
     if not ds.has_labels:
         raise ChromseqError(f"{data}: no labels to evaluate against (use `chromseq predict` for unlabelled data)")
-    k_model = model.output_shape[-1]
+    k_model = run.n_features
     if ds.n_features != k_model:
-        raise ChromseqError(f"{data}: {ds.n_features} features, but the model in {run_dir} predicts {k_model}")
+        raise ChromseqError(f"{data}: {ds.n_features} features, but the model in {run.path} predicts {k_model}")
     if annotations:
         table = FeatureTable.read(annotations, n_features=ds.total_features)
         if ds.features is not None:
             table = table.subset(ds.features)
-    elif (run_dir / runs.FEATURES_FILE).exists():
-        table = FeatureTable.read(run_dir / runs.FEATURES_FILE, n_features=k_model)
     else:
-        table = FeatureTable.default(k_model)
+        table = run.feature_table(k_model)
     pub = read_published_aucs(published, k_model) if published else None
-    pred, y = predict_dataset(model, ds, alphabet=info.alphabet, rc_average=rc_average, batch_size=batch_size,
+    pred, y = predict_dataset(model, ds, alphabet=run.alphabet, rc_average=rc_average, batch_size=batch_size,
                               verbose=verbose)
     ds.close()
     metrics = per_feature_metrics(y, pred, min_positives=min_positives)
     rows = performance_rows(metrics, table, pub)
-    out = Path(out_dir) if out_dir else run_dir / "eval" / Path(data).stem
-    out.mkdir(parents=True, exist_ok=True)
-    write_table(out / "performance.tsv", rows)
-    with atomic_output(out / "predictions.npz") as tmp:
+    where = runs.Evaluation(Path(out_dir)) if out_dir else run.evaluation_for(data)
+    where.dir.mkdir(parents=True, exist_ok=True)
+    write_table(where.table, rows)
+    with atomic_output(where.predictions_file) as tmp:
         np.savez_compressed(tmp, y_true=y.astype(np.uint8), y_pred=pred.astype(np.float32),
                             names=np.array(table.names), feature_class=np.array(table.feature_class))
     summary = {
-        "data": str(data), "run": str(run_dir), "samples": int(len(y)), "features": int(k_model),
+        "data": str(data), "run": str(run.path), "samples": int(len(y)), "features": int(k_model),
         "rc_average": rc_average, "min_positives": min_positives,
         "classes": summarize(metrics, table.feature_class),
     }
@@ -108,10 +88,26 @@ def evaluate(
         summary["published"] = {key: {"mean": float(np.nanmean(v)), "median": float(np.nanmedian(v))}
                                 for key, v in pub.items()}
     summary["na_features"] = int(np.isnan(metrics["auroc"]).sum())
-    runs.write_json(out / "summary.json", summary)
-    summary["out_dir"] = str(out)
+    runs.write_json(where.summary_file, summary)
+    summary["out_dir"] = str(where.dir)
     summary["rows"] = rows
     return summary
+
+
+def evaluate_binary(run_dir: str | os.PathLike, data: str | os.PathLike) -> dict:
+    """AUROC, AUPRC and F1 of a binary (TF-binding) run on a DeepBind fold or labelled FASTA,
+    scored on one or both strands as the run was trained; also ``sequences``."""
+    from chromseq.data.deepbind import read_binary
+    from chromseq.data.encoding import one_hot
+    from chromseq.evaluation.metrics import binary_metrics
+    from chromseq.inference import predict_batches
+
+    run = runs.Run.open(run_dir)
+    data_set = read_binary(data, length=run.info.seq_len)
+    both = run.info.extra.get("strands", 1) == 2  # score as the run was trained and tested
+    x = one_hot(data_set.seqs, run.alphabet)
+    score = predict_batches(run.model, x, alphabet=run.alphabet, rc_average=both)[:, 0]
+    return {**binary_metrics(data_set.labels, score), "sequences": len(data_set)}
 
 
 def format_summary(summary: dict, n_extremes: int = 5) -> str:

@@ -55,23 +55,21 @@ def write_report(run_dir: str | os.PathLike, out_file: str | os.PathLike | None 
                  eval_dir: str | os.PathLike | None = None) -> Path:
     """Write ``report.html`` (figures embedded as base64, no server or internet needed)."""
     from chromseq.evaluation.tables import read_table
-    from chromseq.plots.run_plots import latest_eval
 
-    run_dir = Path(run_dir)
-    out = Path(out_file) if out_file else run_dir / "report.html"
-    eval_dir = Path(eval_dir) if eval_dir else latest_eval(run_dir)
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>chromseq report: {html.escape(run_dir.name)}</title>",
+    run = runs.Run.open(run_dir)
+    out = Path(out_file) if out_file else run.report_file
+    evaluation = runs.Evaluation(Path(eval_dir)) if eval_dir else run.evaluation()
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>chromseq report: {html.escape(run.name)}</title>",
              f"<style>{_CSS}</style><script>{_JS}</script></head><body>",
-             f"<h1>chromseq run <code>{html.escape(run_dir.name)}</code></h1>"]
-    metrics_path = run_dir / runs.METRICS_FILE
-    if metrics_path.exists():
-        m = json.loads(metrics_path.read_text())
+             f"<h1>chromseq run <code>{html.escape(run.name)}</code></h1>"]
+    if run.metrics_file.exists():
+        m = json.loads(run.metrics_file.read_text())
         parts.append("<h2>Validation (best epoch)</h2><table><tr>" + "".join(
             f"<th>{html.escape(k)}</th>" for k in m) + "</tr><tr>" + "".join(
             _cell(float(v)) if isinstance(v, float) else _cell(v if v is not None else float("nan"))
             for v in m.values()) + "</tr></table>")
-    if eval_dir and (eval_dir / "summary.json").exists():
-        s = json.loads((eval_dir / "summary.json").read_text())
+    s = evaluation.summary() if evaluation else None
+    if s is not None:
         parts.append(f"<h2>Evaluation on <code>{html.escape(str(s.get('data')))}</code> "
                      f"({s.get('samples')} samples)</h2>")
         cols = ["n_features", "n_na", "median_auroc", "mean_auroc", "median_auprc", "mean_auprc", "mean_f1", "mean_best_f1"]
@@ -81,7 +79,7 @@ def write_report(run_dir: str | os.PathLike, out_file: str | os.PathLike | None 
                 _cell(float(row[c]) if row.get(c) is not None else float("nan")) if not c.startswith("n_")
                 else f"<td class='num'>{row[c]}</td>" for c in cols) + "</tr>")
         parts.append("</tbody></table>")
-        rows = read_table(eval_dir / "performance.tsv")
+        rows = read_table(evaluation.table)
         if rows:
             columns = list(rows[0])
             parts.append("<h2>Per-feature performance</h2><p>Click a column to sort; type to filter "
@@ -94,7 +92,7 @@ def write_report(run_dir: str | os.PathLike, out_file: str | os.PathLike | None 
                     f"<td class='num'>{int(r[c])}</td>" if c in ("index", "positives") and not math.isnan(r[c])
                     else _cell(r[c]) for c in columns) + "</tr>")
             parts.append("</tbody></table></div>")
-    plots = run_dir / "plots"
+    plots = run.plots_dir
     figures = [p for p in sorted(plots.glob("*.png"))] if plots.is_dir() else []
     order = list(_CAPTIONS)
     figures.sort(key=lambda p: order.index(p.name) if p.name in order else len(order))
@@ -104,10 +102,10 @@ def write_report(run_dir: str | os.PathLike, out_file: str | os.PathLike | None 
             data = base64.b64encode(fig.read_bytes()).decode()
             parts.append(f"<figure><img alt='{fig.stem}' src='data:image/png;base64,{data}'>"
                          f"<figcaption><b>{fig.name}</b>: {html.escape(_CAPTIONS.get(fig.name, ''))}</figcaption></figure>")
-    if (run_dir / runs.CONFIG_FILE).exists():
-        parts.append("<h2>Config</h2><pre>" + html.escape((run_dir / runs.CONFIG_FILE).read_text()) + "</pre>")
-    if (run_dir / runs.ENV_FILE).exists():
-        parts.append("<h2>Environment</h2><pre>" + html.escape((run_dir / runs.ENV_FILE).read_text()) + "</pre>")
+    if run.config_file.exists():
+        parts.append("<h2>Config</h2><pre>" + html.escape(run.config_file.read_text()) + "</pre>")
+    if run.environment_file.exists():
+        parts.append("<h2>Environment</h2><pre>" + html.escape(run.environment_file.read_text()) + "</pre>")
     parts.append("</body></html>")
     runs.atomic_write_text(out, "\n".join(parts))
     return out

@@ -1,4 +1,4 @@
-"""All of a run's figures in one call (what ``chromseq plot-features`` draws)."""
+"""All of a run's figures in one call (what ``chromseq plot-features`` draws from a run and its evaluation)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from chromseq import runs
-from chromseq.evaluation.tables import read_table
+from chromseq.runs import Run
 
 
-def latest_eval(run_dir: Path) -> Path | None:
-    """The run's evaluation folder: eval/test if present, else the newest under eval/."""
-    base = run_dir / "eval"
-    if (base / "test" / "predictions.npz").exists():
-        return base / "test"
-    found = sorted(base.glob("*/predictions.npz"), key=lambda p: p.stat().st_mtime)
-    return found[-1].parent if found else None
-
-
-def plot_run(run_dir: str | os.PathLike, eval_dir: str | os.PathLike | None = None,
-             out_dir: str | os.PathLike | None = None, features: list[int] | None = None,
-             max_rows: int = 1000) -> list[Path]:
-    """Draw barcodes, feature maps, map evolution, ROC/PR, AUROC distributions, training curves."""
-    from chromseq.data.annotations import FeatureTable
+def plot_run(run: Run, out_dir: str | os.PathLike | None = None, *, eval_name: str | None = None,
+             y_true: np.ndarray | None = None, y_pred: np.ndarray | None = None, rows: list[dict] | None = None,
+             features: list[int] | None = None, max_rows: int = 1000) -> list[Path]:
+    """Draw barcodes, map evolution and training curves of ``run``, and, given an evaluation
+    (labels ``y_true``, predictions ``y_pred`` and its per-feature ``rows``, named ``eval_name``),
+    feature maps, ROC/PR curves and AUROC/AUPRC distributions. Returns the files written."""
     from chromseq.plots.curves import (
         pick_features,
         plot_auc_distribution,
@@ -39,36 +30,29 @@ def plot_run(run_dir: str | os.PathLike, eval_dir: str | os.PathLike | None = No
         plot_map_evolution,
     )
 
-    run_dir = Path(run_dir)
-    out = Path(out_dir) if out_dir else run_dir / "plots"
+    out = Path(out_dir) if out_dir else run.plots_dir
     out.mkdir(parents=True, exist_ok=True)
-    info = runs.read_run_info(run_dir)
-    classes = None
-    if (run_dir / runs.FEATURES_FILE).exists():
-        classes = FeatureTable.read(run_dir / runs.FEATURES_FILE).feature_class
+    classes = run.feature_table().feature_class if run.features_file.exists() else None
     made: list[Path] = []
 
     def mark(name: str) -> Path:
         made.append(out / name)
         return out / name
 
-    snapshots = [dict(np.load(p)) for p in sorted((run_dir / runs.SNAPSHOT_DIR).glob("epoch_*.npz"))]
+    snapshots = [dict(np.load(p)) for p in run.snapshots()]
     if snapshots:
         last = snapshots[-1]
-        plot_barcodes(last["x"], info.alphabet, mark("input_barcodes.png"),
+        plot_barcodes(last["x"], run.alphabet, mark("input_barcodes.png"),
                       title="Input sequences of the validation sample (one row per sequence)")
         plot_map_evolution(snapshots, mark("prediction_evolution.png"), classes=classes)
-    if (run_dir / runs.HISTORY_FILE).exists():
-        history = read_history(run_dir / runs.HISTORY_FILE)
+    if run.history_file.exists():
+        history = read_history(run.history_file)
         if history:
             plot_training_curves(history, mark("training_curves.png"))
-    eval_dir = Path(eval_dir) if eval_dir else latest_eval(run_dir)
-    if eval_dir is not None and (eval_dir / "predictions.npz").exists():
-        pred = np.load(eval_dir / "predictions.npz")
-        y, p = pred["y_true"], pred["y_pred"]
-        rows = read_table(eval_dir / "performance.tsv")
+    if y_true is not None and y_pred is not None and rows is not None:
+        y, p = y_true, y_pred
         cls = [r["feature_class"] for r in rows]
-        name = eval_dir.name
+        name = eval_name or "evaluation"
         sel = _subsample(len(y), max_rows)
         plot_feature_map(y, mark("labels_map.png"), classes=cls, kind="labels", rows=sel,
                          title=f"True labels ({name} set): samples x features")
