@@ -5,9 +5,9 @@ batch size) and returns arrays.
 """
 
 from chromseq.interpret.classopt import class_optimization
-from chromseq.interpret.compare import compare_motifs
 from chromseq.interpret.filters import filter_motifs
 from chromseq.interpret.ism import in_silico_mutagenesis
+from chromseq.interpret.motif_match import compare_motifs
 from chromseq.interpret.saliency import saliency_map
 from chromseq.interpret.temporal import temporal_scores
 

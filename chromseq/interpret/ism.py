@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from chromseq.inference import predict_batches
+from chromseq.interpret.common import score_model
 
 
 def in_silico_mutagenesis(
@@ -27,7 +28,7 @@ def in_silico_mutagenesis(
     x = np.asarray(x, dtype=np.float32)
     n, length, _ = x.shape
     pos = np.arange(length) if positions is None else np.asarray(list(positions))
-    scorer = _logit_model(model) if logits else model
+    scorer = score_model(model, logits)
     ref = predict_batches(scorer, x, batch_size=batch_size, alphabet=alphabet)
     k = ref.shape[1]
     out = np.zeros((n, len(pos), 4, k), np.float32)
@@ -42,8 +43,3 @@ def in_silico_mutagenesis(
         out[i][is_ref] = 0.0
     return out[..., feature] if feature is not None else out
 
-
-def _logit_model(model):
-    import keras
-
-    return keras.Model(model.input, model.get_layer("logits").output)
