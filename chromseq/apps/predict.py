@@ -40,21 +40,18 @@ class RunModel:
     alphabet: str
     feature_names: list[str]
 
+    run: runs.Run | None = None
+
     @classmethod
     def load(cls, run_dir: str | os.PathLike) -> RunModel:
-        from chromseq.data.annotations import FeatureTable
-
-        info = runs.read_run_info(run_dir)
-        model = runs.load_model(run_dir)
-        length = info.seq_len or model.input_shape[1]
-        if not length:
+        """The model of a run directory with its input length, alphabet and feature names."""
+        run = runs.Run.open(run_dir)
+        if not run.seq_len:
             raise ChromseqError(f"{run_dir}: dataset.json does not say the model's sequence length")
-        k = model.output_shape[-1]
-        path = Path(run_dir) / runs.FEATURES_FILE
-        names = FeatureTable.read(path, n_features=k).names if path.exists() else [f"feature_{i}" for i in range(k)]
-        return cls(model, int(length), info.alphabet, names)
+        return cls(run.model, int(run.seq_len), run.alphabet, run.feature_names, run)
 
     def select(self, pattern: str | None) -> np.ndarray:
+        """Indices of the features whose names match ``pattern`` (or indices ``0,5,7``); all when empty."""
         if not pattern:
             return np.arange(len(self.feature_names))
         from chromseq.data.annotations import FeatureTable
@@ -156,21 +153,15 @@ def predict_bed(rm: RunModel, bed: str | os.PathLike, genome: str | os.PathLike,
 def predict_onehot(rm: RunModel, data: str | os.PathLike, *, rc_average: bool = False, batch_size: int = 256,
                    block: int = 16384) -> Predictions:
     """Predictions for a one-hot file the data layer reads (.mat, .h5, .npz), cropped to the model."""
-    from chromseq.data import open_dataset
-    from chromseq.data.encoding import convert_alphabet
-
-    probe = open_dataset(data, max_samples=1)
-    if probe.full_len < rm.seq_len:
-        raise ChromseqError(f"{data}: sequences of {probe.full_len} bp, shorter than the model's {rm.seq_len} bp")
-    ds = open_dataset(data, crop=rm.seq_len if probe.full_len != rm.seq_len else None)
+    if rm.run is None:
+        raise ChromseqError("predict_onehot needs a RunModel loaded from its run (RunModel.load(run_dir))")
     out = Predictions()
-    for start, x, _ in tqdm(ds.iter_blocks(block), desc="predict", unit="block", disable=None):
-        if ds.alphabet != rm.alphabet:
-            x = convert_alphabet(x, ds.alphabet, rm.alphabet)
-        out.values.append(predict_batches(rm.model, x, batch_size=batch_size, rc_average=rc_average,
-                                          alphabet=rm.alphabet))
-        out.names.extend(f"{Path(data).name}:{i}" for i in range(start, start + len(x)))
-        out.notes.extend(["cropped" if ds.crop else "exact"] * len(x))
+    with rm.run.fit_data(data, feature_subset=False) as ds:  # cropped to the model, in its alphabet
+        for start, x, _ in tqdm(ds.iter_blocks(block), desc="predict", unit="block", disable=None):
+            out.values.append(predict_batches(rm.model, x, batch_size=batch_size, rc_average=rc_average,
+                                              alphabet=rm.alphabet))
+            out.names.extend(f"{Path(data).name}:{i}" for i in range(start, start + len(x)))
+            out.notes.extend(["cropped" if ds.crop else "exact"] * len(x))
     return out
 
 
@@ -192,3 +183,38 @@ def write_predictions(path: str | os.PathLike, preds: Predictions, feature_names
         fh.write("\t".join(["name", "window", *names]) + "\n")
         for name, note, row in zip(preds.names, preds.notes, matrix):
             fh.write("\t".join([name, note, *(f"{v:.5g}" for v in row)]) + "\n")
+
+
+def predict_run(run_dir: str | os.PathLike, out: str | os.PathLike, *, fasta: str | os.PathLike | None = None,
+                bed: str | os.PathLike | None = None, genome: str | os.PathLike | None = None,
+                data: str | os.PathLike | None = None, rc_average: bool = False, pattern: str | None = None,
+                batch_size: int = 256) -> tuple[Predictions, str]:
+    """Predict with a run's model for exactly one of ``fasta``, ``bed`` (with ``genome``) or
+    one-hot ``data``; write the ``pattern``-selected features to ``out`` (.tsv or .h5).
+
+    Returns the predictions and a one-line summary (sequences, features, windows, skipped).
+    """
+    from chromseq.outputs import check_writable
+
+    if sum(x is not None for x in (fasta, bed, data)) != 1:
+        raise ChromseqError("give exactly one of --fasta, --bed (with --genome) or --data")
+    if bed and not genome:
+        raise ChromseqError("--bed needs --genome")
+    check_writable(out)
+    rm = RunModel.load(run_dir)
+    if fasta:
+        preds = predict_fasta(rm, fasta, rc_average=rc_average, batch_size=batch_size)
+    elif bed:
+        preds = predict_bed(rm, bed, genome, rc_average=rc_average, batch_size=batch_size)
+    else:
+        preds = predict_onehot(rm, data, rc_average=rc_average, batch_size=batch_size)
+    columns = rm.select(pattern)
+    write_predictions(out, preds, rm.feature_names, columns)
+    notes: dict[str, int] = {}
+    for note in preds.notes:
+        key = note.split(" ")[0] if not note.startswith(("chr", "NC_")) else ("padded" if "padded" in note else "exact")
+        notes[key] = notes.get(key, 0) + 1
+    line = (f"{len(preds.names)} sequences x {len(columns)} features -> {out} "
+            f"(windows of {rm.seq_len} bp: {', '.join(f'{v} {k}' for k, v in notes.items())}); "
+            f"{len(preds.problems)} skipped")
+    return preds, line

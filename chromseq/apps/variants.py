@@ -146,3 +146,70 @@ def write_variant_scores(path: str | os.PathLike, scored: VariantScores, feature
                 fh.write(f"{labels[i]}\t{v.chrom}\t{v.pos}\t{v.ref}\t{v.alt}\t{scored.ref_match[i]}\t"
                          f"{feature_names[j]}\t{s['p_ref'][i, j]:.5g}\t{s['p_alt'][i, j]:.5g}\t{s['diff'][i, j]:.5g}\t"
                          f"{s['abs_diff'][i, j]:.5g}\t{s['logit_diff'][i, j]:.5g}\n")
+
+
+def variant_effect(run_dir: str | os.PathLike, vcf: str | os.PathLike, genome: str | os.PathLike,
+                   out: str | os.PathLike, *, top: int = 10, pattern: str | None = None,
+                   use_genome_ref: bool = False, plot_ids: list[str] | tuple[str, ...] = (),
+                   batch_size: int = 256) -> tuple[VariantScores, list[str], list[str]]:
+    """Score every SNV of ``vcf`` with a run's model, write ``out`` (.tsv: the ``top`` features per
+    variant; .h5: all), and draw the variants named in ``plot_ids`` beside ``out``.
+
+    Returns the scores, the lines that describe the result and the warnings (reported VCF lines,
+    variants to plot that were not scored).
+    """
+    from chromseq.apps.predict import RunModel
+    from chromseq.outputs import check_writable
+
+    check_writable(out)
+    rm = RunModel.load(run_dir)
+    scored = score_variants(rm, vcf, genome, use_genome_ref=use_genome_ref, batch_size=batch_size)
+    columns = rm.select(pattern)
+    write_variant_scores(out, scored, rm.feature_names, columns, top=top)
+    warnings = [f"reported: {problem}" for problem in scored.report.problems[:50]]
+    s = scored.scores(len(rm.feature_names))
+    skipped = ", ".join(f"{k} {v}" for k, v in sorted(scored.report.skipped.items())) or "none"
+    lines = [f"{len(scored.variants)} SNVs scored -> {out}; skipped/split: {skipped}; "
+             f"{len(scored.report.problems)} line(s) reported"]
+    if scored.variants:
+        best = np.argsort(-s["abs_diff"][:, columns].max(1))[:10]
+        lines.append("largest effects (max |diff| over features):")
+        for i in best:
+            j = columns[int(np.argmax(s["abs_diff"][i, columns]))]
+            lines.append(f"  {scored.variants[i].label:<28} {rm.feature_names[j]:<40} diff {s['diff'][i, j]:+.4f}")
+    if plot_ids:
+        lines += plot_variants(rm, scored, genome, plot_ids, Path(out).with_suffix(""), warnings)
+    return scored, lines, warnings
+
+
+def plot_variants(rm: RunModel, scored: VariantScores, genome: str | os.PathLike, plot_ids, stem: Path,
+                  warnings: list[str], flank: int = 20) -> list[str]:
+    """Draw the feature profile and the ISM around each variant of ``plot_ids`` (ID or label) into
+    ``<stem>_<label>.png``; returns 'wrote ...' lines, appends unknown IDs to ``warnings``."""
+    from chromseq.data.encoding import one_hot
+    from chromseq.data.fasta import Genome
+    from chromseq.interpret.ism import in_silico_mutagenesis
+    from chromseq.plots.variants import plot_variant
+
+    s = scored.scores(len(rm.feature_names))
+    lines = []
+    g = Genome(genome)
+    for wanted in plot_ids:
+        hits = [i for i, v in enumerate(scored.variants) if wanted in (v.id, v.label)]
+        if not hits:
+            warnings.append(f"--plot-variant {wanted}: no scored variant with that ID")
+            continue
+        i = hits[0]
+        v = scored.variants[i]
+        start = v.pos - 1 - rm.seq_len // 2
+        window = g.fetch(g.resolve(v.chrom), start, start + rm.seq_len)
+        feature = int(np.argmax(s["abs_diff"][i]))
+        mid = rm.seq_len // 2
+        ism = in_silico_mutagenesis(rm.model, one_hot([window], rm.alphabet, strict=False), feature,
+                                    positions=range(mid - flank, mid + flank + 1), alphabet=rm.alphabet)[0]
+        path = f"{stem}_{v.label.replace(':', '_').replace('>', '_')}.png"
+        plot_variant(v.label, s["p_ref"][i], s["p_alt"][i], rm.feature_names, ism, window, rm.alphabet,
+                     feature, path, flank)
+        lines.append(f"wrote {path}")
+    g.close()
+    return lines

@@ -28,39 +28,17 @@ def predict(run_dir, fasta, bed, genome, data, out, rc_average, pattern, batch_s
       chromseq predict --run runs/demo --bed peaks.bed --genome hg19.fa --out preds.h5 --rc-average
       chromseq predict --run runs/deepsea --data ../shared/data/deepsea/danq_example.h5 --out example.tsv
     """
-    from chromseq.apps.predict import (
-        RunModel,
-        predict_bed,
-        predict_fasta,
-        predict_onehot,
-        write_predictions,
-    )
-    from chromseq.outputs import check_writable
+    from chromseq.apps.predict import predict_run
 
-    given = [x for x in (fasta, bed, data) if x]
-    if len(given) != 1:
+    if len([x for x in (fasta, bed, data) if x]) != 1:
         raise click.UsageError("give exactly one of --fasta, --bed (with --genome) or --data")
     if bed and not genome:
         raise click.UsageError("--bed needs --genome")
-    check_writable(out)
-    rm = RunModel.load(run_dir)
-    if fasta:
-        preds = predict_fasta(rm, fasta, rc_average=rc_average, batch_size=batch_size)
-    elif bed:
-        preds = predict_bed(rm, bed, genome, rc_average=rc_average, batch_size=batch_size)
-    else:
-        preds = predict_onehot(rm, data, rc_average=rc_average, batch_size=batch_size)
-    columns = rm.select(pattern)
-    write_predictions(out, preds, rm.feature_names, columns)
+    preds, line = predict_run(run_dir, out, fasta=fasta, bed=bed, genome=genome, data=data, rc_average=rc_average,
+                              pattern=pattern, batch_size=batch_size)
     for problem in preds.problems:
         click.echo(f"skipped: {problem}", err=True)
-    notes = {}
-    for note in preds.notes:
-        key = note.split(" ")[0] if not note.startswith(("chr", "NC_")) else ("padded" if "padded" in note else "exact")
-        notes[key] = notes.get(key, 0) + 1
-    click.echo(f"{len(preds.names)} sequences x {len(columns)} features -> {out} "
-               f"(windows of {rm.seq_len} bp: {', '.join(f'{v} {k}' for k, v in notes.items())}); "
-               f"{len(preds.problems)} skipped")
+    click.echo(line)
 
 
 @click.command("variant-effect")
@@ -87,63 +65,14 @@ def variant_effect(run_dir, vcf, genome, out, top, pattern, use_genome_ref, plot
     Example:
       chromseq variant-effect --run runs/deepsea --vcf snps.vcf.gz --genome hg19.fa --out effects.tsv
     """
-    from pathlib import Path
+    from chromseq.apps.variants import variant_effect as score
 
-    import numpy as np
-
-    from chromseq.apps.predict import RunModel
-    from chromseq.apps.variants import score_variants, write_variant_scores
-    from chromseq.outputs import check_writable
-
-    check_writable(out)
-    rm = RunModel.load(run_dir)
-    scored = score_variants(rm, vcf, genome, use_genome_ref=use_genome_ref, batch_size=batch_size)
-    columns = rm.select(pattern)
-    write_variant_scores(out, scored, rm.feature_names, columns, top=top)
-    for problem in scored.report.problems[:50]:
-        click.echo(f"reported: {problem}", err=True)
-    s = scored.scores(len(rm.feature_names))
-    skipped = ", ".join(f"{k} {v}" for k, v in sorted(scored.report.skipped.items())) or "none"
-    click.echo(f"{len(scored.variants)} SNVs scored -> {out}; skipped/split: {skipped}; "
-               f"{len(scored.report.problems)} line(s) reported")
-    if scored.variants:
-        best = np.argsort(-s["abs_diff"][:, columns].max(1))[:10]
-        click.echo("largest effects (max |diff| over features):")
-        for i in best:
-            j = columns[int(np.argmax(s["abs_diff"][i, columns]))]
-            click.echo(f"  {scored.variants[i].label:<28} {rm.feature_names[j]:<40} diff {s['diff'][i, j]:+.4f}")
-    if plot_ids:
-        _plot_variants(rm, scored, s, genome, plot_ids, Path(out).with_suffix(""))
-
-
-def _plot_variants(rm, scored, s, genome, plot_ids, stem) -> None:
-    import numpy as np
-
-    from chromseq.data.encoding import one_hot
-    from chromseq.data.fasta import Genome
-    from chromseq.interpret.ism import in_silico_mutagenesis
-    from chromseq.plots.variants import plot_variant
-
-    g = Genome(genome)
-    flank = 20
-    for wanted in plot_ids:
-        hits = [i for i, v in enumerate(scored.variants) if wanted in (v.id, v.label)]
-        if not hits:
-            click.echo(f"--plot-variant {wanted}: no scored variant with that ID", err=True)
-            continue
-        i = hits[0]
-        v = scored.variants[i]
-        start = v.pos - 1 - rm.seq_len // 2
-        window = g.fetch(g.resolve(v.chrom), start, start + rm.seq_len)
-        feature = int(np.argmax(s["abs_diff"][i]))
-        mid = rm.seq_len // 2
-        ism = in_silico_mutagenesis(rm.model, one_hot([window], rm.alphabet, strict=False), feature,
-                                    positions=range(mid - flank, mid + flank + 1), alphabet=rm.alphabet)[0]
-        path = f"{stem}_{v.label.replace(':', '_').replace('>', '_')}.png"
-        plot_variant(v.label, s["p_ref"][i], s["p_alt"][i], rm.feature_names, ism, window, rm.alphabet,
-                     feature, path, flank)
-        click.echo(f"wrote {path}")
-    g.close()
+    _, lines, warnings = score(run_dir, vcf, genome, out, top=top, pattern=pattern, use_genome_ref=use_genome_ref,
+                               plot_ids=plot_ids, batch_size=batch_size)
+    for warning in warnings:
+        click.echo(warning, err=True)
+    for line in lines:
+        click.echo(line)
 
 
 COMMANDS: list = [predict, variant_effect]
