@@ -32,57 +32,13 @@ def kmer(data, test_file, out_dir, max_samples, pattern, class_weight, crop, job
 
     Writes model.joblib, performance.tsv (auroc, auprc, f1 at 0.5, best_f1...) and summary.json.
     """
-    from pathlib import Path
+    from chromseq.baseline.run_baseline import kmer_baseline
 
-    import numpy as np
-
-    from chromseq import runs
-    from chromseq.baseline.kmer import kmer_counts
-    from chromseq.baseline.logistic import fit_kmer_baseline
-    from chromseq.data.annotations import FeatureTable
-    from chromseq.evaluation.metrics import mean_f1, per_feature_metrics, summarize
-    from chromseq.evaluation.tables import performance_rows, write_table
-
-    out = Path(out_dir)
-    suffix = "".join(Path(data).suffixes)
-    if ".seq" in suffix or suffix.endswith((".fa", ".fasta", ".fa.gz")):
-        from chromseq.data.deepbind import read_binary, with_shuffled_negatives
-
-        train = read_binary(data)
-        if train.labels.all():
-            train = with_shuffled_negatives(train)
-        if not test_file:
-            raise click.UsageError("give --test for DeepBind/FASTA data")
-        test = read_binary(test_file, length=len(train.seqs[0]))
-        xtr, ytr = kmer_counts(train.seqs), train.labels[:, None]
-        xte, yte = kmer_counts(test.seqs), test.labels[:, None]
-        table = FeatureTable([Path(data).name.split(".")[0]], ["NA"], ["NA"], ["NA"], ["TF"])
-    else:
-        from chromseq.data import open_dataset
-
-        tr = open_dataset(data, max_samples=max_samples, crop=crop, features=pattern or None)
-        test_file = test_file or str(Path(data).with_name("test.mat"))
-        te = open_dataset(test_file, crop=crop, features=pattern or None)
-        (x, ytr), (xt, yte) = tr.load(), te.load()
-        xtr, xte = kmer_counts(x, alphabet=tr.alphabet), kmer_counts(xt, alphabet=te.alphabet)
-        names = tr.feature_names or [f"feature_{i}" for i in range(tr.n_features)]
-        table_path = Path(data).with_name("features.tsv")
-        table = FeatureTable.read(table_path, n_features=tr.total_features) if table_path.exists() else None
-        table = table.subset(tr.features) if table is not None and tr.features is not None else table
-        table = table or FeatureTable(names, *[["NA"] * len(names)] * 3, ["all"] * len(names))
-    model = fit_kmer_baseline(xtr, ytr, class_weight="balanced" if class_weight else None, n_jobs=jobs)
-    pred = model.predict(xte)
-    metrics = per_feature_metrics(yte, pred)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / "model.joblib")
-    write_table(out / "performance.tsv", performance_rows(metrics, table))
-    f1, n = mean_f1(yte, pred)
-    summary = {"train": str(data), "test": str(test_file), "train_samples": int(len(xtr)),
-               "test_samples": int(len(xte)), "mean_f1": f1, "features_with_1pct_positives": n,
-               "classes": summarize(metrics, table.feature_class)}
-    runs.write_json(out / "summary.json", summary)
-    click.echo(f"k-mer baseline: mean F1 {f1:.4f} over {n} features with >= 1 % positives; "
-               f"mean AUROC {np.nanmean(metrics['auroc']):.4f}; wrote {out}/performance.tsv, model.joblib")
+    s = kmer_baseline(data, test_file=test_file, out_dir=out_dir, max_samples=max_samples, pattern=pattern,
+                      class_weight=class_weight, crop=crop, jobs=jobs)
+    click.echo(f"k-mer baseline: mean F1 {s['mean_f1']:.4f} over {s['features_with_1pct_positives']} features "
+               f"with >= 1 % positives; mean AUROC {s['mean_auroc']:.4f}; wrote {s['out_dir']}/performance.tsv, "
+               "model.joblib")
 
 
 @click.command("compare")
@@ -101,30 +57,14 @@ def compare(run_dirs, baseline_dir, eval_name, out_dir) -> None:
       chromseq baseline kmer --data data/synth/train.mat --out runs/kmer --crop 200
       chromseq compare --run runs/demo --baseline runs/kmer
     """
-    from pathlib import Path
+    from chromseq.baseline.versus_network import compare_runs
 
-    from chromseq import runs
-    from chromseq.baseline.compare import compare_tables, plot_scatter
-    from chromseq.evaluation.tables import read_table
-
-    base = read_table(Path(baseline_dir) / "performance.tsv")
-    nets = {}
-    for r in run_dirs:
-        path = Path(r) / "eval" / eval_name / "performance.tsv"
-        if not path.exists():
-            raise click.UsageError(f"{path} not found: run `chromseq eval --run {r} --data <{eval_name} file>` first")
-        nets[Path(r).name] = read_table(path)
-    result = compare_tables(base, nets)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    plot_scatter(base, nets, result["keep"], out / "f1_scatter.png")
-    result.pop("keep")
-    runs.write_json(out / "compare.json", result)
+    result = compare_runs(list(run_dirs), baseline_dir, eval_name=eval_name, out_dir=out_dir)
     click.echo(f"{result['n_features']} features with >= 1 % positives")
     click.echo(f"  k-mer logistic regression: mean F1 {result['baseline']['mean']:.4f}")
     for name, s in result["networks"].items():
         click.echo(f"  {name}: mean F1 {s['mean']:.4f}; better than the baseline on {s['share_better']:.1%} of features")
-    click.echo(f"wrote {out}/compare.json, f1_scatter.png")
+    click.echo(f"wrote {result['out_dir']}/compare.json, f1_scatter.png")
 
 
 @click.group("tfbs")
@@ -164,7 +104,7 @@ def tfbs_train(train_file, test_file, directory, models, out_dir, epochs, one_st
     """
     from pathlib import Path
 
-    from chromseq.training.binary import pair_folds, run_tfs, write_results
+    from chromseq.experiments.tfbs import pair_folds, run_tfs, write_results
 
     if directory:
         pairs = pair_folds(directory)
@@ -189,19 +129,10 @@ def tfbs_eval(run_dir, data) -> None:
     Example:
       chromseq tfbs eval --run runs/tfbs/CTCF/demo_cnn --data ../shared/data/deepbind_encode/ood/CTCF_NH-A_CTCF_Broad_B.seq.gz
     """
-    from chromseq import runs
-    from chromseq.data.deepbind import read_binary
-    from chromseq.data.encoding import one_hot
-    from chromseq.evaluation.metrics import binary_metrics
-    from chromseq.inference import predict_batches
+    from chromseq.evaluation.evaluate import evaluate_binary
 
-    info = runs.read_run_info(run_dir)
-    data_set = read_binary(data, length=info.seq_len)
-    model = runs.load_model(run_dir)
-    both = info.extra.get("strands", 1) == 2  # score as the run was trained and tested
-    score = predict_batches(model, one_hot(data_set.seqs, info.alphabet), alphabet=info.alphabet, rc_average=both)[:, 0]
-    m = binary_metrics(data_set.labels, score)
-    click.echo(f"{data}: {len(data_set)} sequences, AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}, F1 {m['f1']:.4f}")
+    m = evaluate_binary(run_dir, data)
+    click.echo(f"{data}: {m['sequences']} sequences, AUROC {m['auroc']:.4f}, AUPRC {m['auprc']:.4f}, F1 {m['f1']:.4f}")
 
 
 COMMANDS: list = [baseline_group, compare, tfbs_group]

@@ -43,28 +43,11 @@ def synth(out_dir, n_train, n_valid, n_test, length, n_features, motif_file, n_m
       chromseq data synth --out data/synth
       chromseq data synth --out data/jaspar --motifs ../shared/data/motifs/jaspar2024_core.transfac.gz
     """
-    import numpy as np
-
-    from chromseq.data.synth import write_bundle
+    from chromseq.data.synth import motifs_from_file, write_bundle
     from chromseq.outputs import check_writable
 
     check_writable(out_dir, folder=True)
-    motifs = None
-    if motif_file:
-        from chromseq.data.motifs import read_motifs
-        from chromseq.errors import ChromseqError, warn
-
-        every = read_motifs(motif_file)
-        pool = [m for m in every if 6 <= m.width <= 20]
-        dropped = [f"{m.id} ({m.width} bp)" for m in every if not 6 <= m.width <= 20]
-        if not pool:
-            raise ChromseqError(f"{motif_file}: none of its {len(every)} motif(s) has a width of 6-20 bp "
-                                f"(the widths synth plants): {', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''}")
-        if dropped:
-            warn(f"{motif_file}: {len(dropped)} of {len(every)} motif(s) outside widths 6-20 bp not used: "
-                 f"{', '.join(dropped[:10])}{', ...' if len(dropped) > 10 else ''}")
-        pick = np.random.default_rng(seed).choice(len(pool), min(n_motifs, len(pool)), replace=False)
-        motifs = [pool[i] for i in sorted(pick)]
+    motifs = motifs_from_file(motif_file, n_motifs, seed) if motif_file else None
     summary = write_bundle(out_dir, n_train=n_train, n_valid=n_valid, n_test=n_test, length=length,
                            n_features=n_features, motifs=motifs, seed=seed)
     for split, info in summary["splits"].items():

@@ -113,3 +113,17 @@ def with_shuffled_negatives(data: BinarySet, seed: int = 0) -> BinarySet:
     ids = [i for i, y in zip(data.ids, data.labels) if y == 1]
     return BinarySet(ids + [f"{i}_shuf" for i in ids], pos + neg,
                      np.r_[np.ones(len(pos), np.uint8), np.zeros(len(neg), np.uint8)])
+
+
+def read_binary_folds(train_file: str | os.PathLike, test_file: str | os.PathLike, *, length: int | None = None,
+                      seed: int = 0):
+    """The training and test folds of a binary (TF-binding) task, as ``BinarySet``s.
+
+    A training fold of positives only gets one dinucleotide-shuffled negative per positive
+    (DeepBind's recipe); the test fold is read at the training fold's length.
+    """
+    train = read_binary(train_file, length=length)
+    if train.labels.all():
+        train = with_shuffled_negatives(train, seed)
+    test = read_binary(test_file, length=length or len(train.seqs[0]))
+    return train, test

@@ -1,4 +1,4 @@
-"""Networks vs the k-mer baseline, feature by feature (Zhang & Kamath's comparison).
+"""Networks versus the k-mer baseline, feature by feature (Zhang & Kamath's comparison).
 
 Mean F1 of each method over the features with >= 1 % positives, and the share of those features
 where each network's F1 beats the baseline's (published: 0.135 vs 0.044; 81.9 % of 498 tasks).
@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from chromseq.errors import ChromseqError
+
+COMPARE_FILE = "compare.json"
+SCATTER_FILE = "f1_scatter.png"
 
 
 def compare_tables(baseline: list[dict], networks: dict[str, list[dict]], *, metric: str = "f1",
@@ -40,6 +43,7 @@ def compare_tables(baseline: list[dict], networks: dict[str, list[dict]], *, met
 
 def plot_scatter(baseline: list[dict], networks: dict[str, list[dict]], keep: list[int], path: str | os.PathLike,
                  metric: str = "f1") -> None:
+    """Per-feature ``metric`` of each network against the baseline's, over the features ``keep``."""
     import matplotlib.pyplot as plt
 
     from chromseq.plots.style import DPI
@@ -58,3 +62,29 @@ def plot_scatter(baseline: list[dict], networks: dict[str, list[dict]], keep: li
 
     save_figure(fig, path)
     plt.close(fig)
+
+
+def compare_runs(run_dirs: list[str | os.PathLike], baseline_dir: str | os.PathLike, *, eval_name: str = "test",
+                 out_dir: str | os.PathLike = "runs/compare") -> dict:
+    """Compare the evaluation ``eval_name`` of each run with a ``chromseq baseline kmer`` output
+    folder; writes compare.json and f1_scatter.png into ``out_dir`` and returns the summary
+    (``compare_tables`` without ``keep``, plus ``out_dir``)."""
+    from chromseq import runs
+    from chromseq.baseline.run_baseline import TABLE_FILE
+    from chromseq.evaluation.tables import read_table
+    from chromseq.outputs import write_json
+
+    base = read_table(Path(baseline_dir) / TABLE_FILE)
+    nets = {}
+    for r in run_dirs:
+        run = runs.Run.open(r)
+        table = run.evaluation_for(eval_name).table
+        if not table.exists():
+            raise ChromseqError(f"{table} not found: run `chromseq eval --run {r} --data <{eval_name} file>` first")
+        nets[run.name] = read_table(table)
+    result = compare_tables(base, nets)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_scatter(base, nets, result.pop("keep"), out / SCATTER_FILE)
+    write_json(out / COMPARE_FILE, result)
+    return {**result, "out_dir": str(out)}
