@@ -16,9 +16,21 @@ _LAZY = {
     "ChromseqError": "chromseq.errors",
     "pool_cpu_memory": "chromseq.allocator",
     "load_model": "chromseq.runs",
+    "Run": "chromseq.runs",
+    "fit": "chromseq.training.core",
     "predict_batches": "chromseq.inference",
     "one_hot": "chromseq.data.encoding",
     "reverse_complement": "chromseq.data.encoding",
+    "decode": "chromseq.data.encoding",
+    "DEEPSEA_ALPHABET": "chromseq.data.encoding",
+    "open_dataset": "chromseq.data.mat",
+    "write_bundle": "chromseq.data.synth",
+    "build_model": "chromseq.models.registry",
+    "train": "chromseq.training",
+    "evaluate": "chromseq.evaluation.evaluate",
+    "per_feature_metrics": "chromseq.evaluation.metrics",
+    "saliency_map": "chromseq.interpret",
+    "in_silico_mutagenesis": "chromseq.interpret",
 }
 
 

@@ -117,7 +117,10 @@ def bench_train(model_name: str, source: str, path: str, *, batch_size: int = 64
             self.seconds = time.perf_counter() - self.start
 
     timer = Timer()
-    model.fit(data, steps_per_epoch=batches + warmup, epochs=1, verbose=0, callbacks=[timer])
+    # Plain model.fit, not chromseq.training.fit: the core's per-epoch work (whole-validation-set
+    # prediction, atomic checkpoints, state.json, history.csv) and its run-directory lock are not
+    # part of the per-step throughput measured here and would only add noise to the timing.
+    model.fit(data, steps_per_epoch=batches + warmup, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
     rate = batches * batch_size / timer.seconds
     return {"mode": f"train_{source}", "model": model_name, "precision": precision, "batch_size": batch_size,
             "optimizer": optimizer,

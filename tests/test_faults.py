@@ -348,7 +348,7 @@ def test_kill_and_resume_gives_the_history_of_an_uninterrupted_run(bundle, tmp_p
 
 
 def test_resume_drops_history_rows_of_the_epoch_it_replays(tmp_path):
-    from chromseq.training.fit import _truncate_history
+    from chromseq.training.core import _truncate_history
 
     path = tmp_path / "history.csv"
     path.write_text("epoch,loss\n0,0.5\n1,0.4\n2,0.3\n")

@@ -61,3 +61,23 @@ def test_a_saved_deepsea_loads_and_predicts_without_chromseq(tmp_path):
 def test_a_model_of_keras_layers_is_saved_as_it_is():
     model = build_model("demo_cnn", 50, 3, filters=4, widths=[5, 3])
     assert portable_model(model) is model and not needs_chromseq(model)
+
+
+def test_the_model_file_of_a_deepsea_run_needs_no_chromseq(tmp_path):
+    """model.keras of a trained DeepSEA run predicts, without chromseq, what chromseq predicts (1e-5)."""
+    from chromseq.data import open_dataset
+    from chromseq.data.synth import write_bundle
+    from chromseq.inference import predict_batches
+    from chromseq.runs import load_model
+    from chromseq.training import train
+
+    write_bundle(tmp_path / "b", n_train=64, n_valid=32, n_test=8, length=64, n_features=4, seed=0)
+    cfg = {"name": "p", "seed": 0,
+           "model": {"name": "deepsea", "params": {"conv_filters": [16, 16, 16], "dense_units": 8, "pool_size": 2}},
+           "data": {"train": str(tmp_path / "b" / "train.mat"), "valid": str(tmp_path / "b" / "valid.mat")},
+           "train": {"epochs": 1, "batch_size": 32, "verbose": 0}}
+    run = train(cfg, tmp_path / "run")
+    x, _ = open_dataset(tmp_path / "b" / "valid.mat").load()
+    ours = predict_batches(load_model(run), x.astype("float32"))
+    np.testing.assert_allclose(predict_without_chromseq(run / "model.keras", x.astype("float32"), tmp_path),
+                               ours, rtol=0, atol=1e-5)

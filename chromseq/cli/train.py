@@ -38,7 +38,7 @@ def train_command(config_path, run_dir, resume, overwrite, overrides) -> None:
 @bench_group.command("device")
 @click.option("--repeats", default=5, show_default=True, type=click.IntRange(1))
 def bench_device(repeats) -> None:
-    """The seed's device check: a Conv2D (32 filters 7x7x3) over random 100x100x100x3, per device.
+    """A device speed check: a Conv2D (32 filters 7x7x3) over random 100x100x100x3, per device.
 
     \b
     Example:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +13,8 @@ import numpy as np
 from chromseq import runs
 from chromseq.errors import ChromseqError
 from chromseq.lm.data import load_genome, windows
+
+GENOME_FILE = "genome.json"
 
 
 @dataclass
@@ -91,15 +91,10 @@ def _xy(w: np.ndarray):
     return x, np.minimum(y, 3), weight
 
 
-def cross_entropy(model, parts: list[np.ndarray], seq_len: int, batch_size: int = 256) -> tuple[float, int]:
-    """Mean next-base cross-entropy (nats) on held-out regions, and the number of bases scored.
-
-    Windows overlap by half: each base is scored once, in the second half of a window, so it is
-    predicted from at least ``seq_len // 2`` bases of context (only a region's first window is
-    scored from its start). N targets are not scored.
-    """
+def _scores(model, parts: list[np.ndarray], seq_len: int, batch_size: int = 256) -> tuple[float, float, int]:
+    """(mean next-base cross-entropy in nats, accuracy of the most likely base, bases scored)."""
     stride = max(1, seq_len // 2)
-    total, count = 0.0, 0.0
+    total, hits, count = 0.0, 0.0, 0.0
     for part in parts:
         n = (len(part) - 1 - seq_len) // stride + 1
         if len(part) <= seq_len or n <= 0:
@@ -110,36 +105,54 @@ def cross_entropy(model, parts: list[np.ndarray], seq_len: int, batch_size: int 
         weight[1:, : seq_len - stride] = 0.0  # already scored by the previous window
         for i in range(0, len(x), batch_size):
             p = np.asarray(model(x[i : i + batch_size], training=False))
-            picked = np.take_along_axis(p, y[i : i + batch_size, :, None], -1)[..., 0]
-            total += float(-(np.log(np.clip(picked, 1e-12, 1)) * weight[i : i + batch_size]).sum())
-            count += float(weight[i : i + batch_size].sum())
+            yb, wb = y[i : i + batch_size], weight[i : i + batch_size]
+            picked = np.take_along_axis(p, yb[..., None], -1)[..., 0]
+            total += float(-(np.log(np.clip(picked, 1e-12, 1)) * wb).sum())
+            hits += float(((p.argmax(-1) == yb) * wb).sum())
+            count += float(wb.sum())
     if count == 0:
-        return float("nan"), 0
-    return total / count, int(count)
+        return float("nan"), float("nan"), 0
+    return total / count, hits / count, int(count)
+
+
+def cross_entropy(model, parts: list[np.ndarray], seq_len: int, batch_size: int = 256) -> tuple[float, int]:
+    """Mean next-base cross-entropy (nats) on held-out regions, and the number of bases scored.
+
+    Windows overlap by half: each base is scored once, in the second half of a window, so it is
+    predicted from at least ``seq_len // 2`` bases of context (only a region's first window is
+    scored from its start). N targets are not scored.
+    """
+    ce, _, n = _scores(model, parts, seq_len, batch_size)
+    return ce, n
+
+
+def lm_validation(parts: list[np.ndarray], seq_len: int):
+    """``model -> {loss, perplexity, accuracy}`` per base over the held-out ``parts`` (for ``fit``)."""
+
+    def evaluate(model) -> dict[str, float]:
+        ce, accuracy, _ = _scores(model, parts, seq_len)
+        return {"loss": ce, "perplexity": math.exp(ce), "accuracy": accuracy}
+
+    return evaluate
 
 
 def train_lm(fasta: str | os.PathLike, config: str | os.PathLike | dict | None, run_dir: str | os.PathLike, *,
              resume: bool = False, overwrite: bool = False, overrides=()) -> Path:
-    """Train a next-nucleotide model on the training region of ``fasta``; checkpoints each epoch."""
+    """Train a next-nucleotide model on the training region of ``fasta`` with ``chromseq.training.fit``.
+
+    Each epoch draws windows of ``data.seq_len + 1`` bases at random starts (seeded by seed and
+    epoch: x (W, seq_len) int32 base indices, y the next bases, N targets weighted 0); the
+    validation region's per-base perplexity picks the best checkpoint and drives early stopping
+    (``train.patience``); ``train.minutes`` is a time budget checked between epochs.
+    """
     import keras
 
     from chromseq.lm.model import build_lm
-    from chromseq.training.callbacks import save_model_atomic
+    from chromseq.training.callbacks import TimeBudget
+    from chromseq.training.core import fit
     from chromseq.training.optimizers import FusedAdam
 
     cfg = load_lm_config(config, overrides)
-    run_dir = Path(run_dir)
-    state_path = run_dir / "checkpoints" / "state.json"
-    if resume:
-        if not state_path.exists():
-            raise ChromseqError(f"{run_dir}: nothing to resume (no checkpoints/state.json)")
-        state = json.loads(state_path.read_text())
-    else:
-        if run_dir.exists() and any(run_dir.iterdir()):
-            if not overwrite:
-                raise ChromseqError(f"{run_dir}: run directory already exists; use --overwrite or --resume")
-            shutil.rmtree(run_dir)
-        state = {"epoch": 0, "best": math.inf, "wait": 0}
     d, t = cfg.data, cfg.train
     genome = load_genome(fasta, valid_fraction=d.valid_fraction, test_fraction=d.test_fraction, min_length=d.seq_len + 1)
     for region in ("valid", "test"):
@@ -147,51 +160,28 @@ def train_lm(fasta: str | os.PathLike, config: str | os.PathLike | dict | None, 
             raise ChromseqError(f"sequence length {d.seq_len} exceeds the {region} region "
                                 f"({max(len(p) for p in getattr(genome, region))} bp); use a shorter data.seq_len")
     keras.utils.set_random_seed(cfg.seed)
-    if resume:
-        model = runs.load_model(run_dir / "checkpoints" / "last.keras", compile=True)
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
+
+    def build():
         model = build_lm(**vars(cfg.model))
         model.compile(FusedAdam(t.learning_rate), "sparse_categorical_crossentropy", weighted_metrics=[])
-        import yaml
+        return model
 
-        runs.atomic_write_text(run_dir / runs.CONFIG_FILE, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-        runs.write_json(run_dir / "genome.json", {"fasta": str(fasta), **genome.describe()})
-    started = time.time()
-    history = run_dir / runs.HISTORY_FILE
-    if not history.exists():
-        history.write_text("epoch,loss,val_loss,val_perplexity,seconds\n")
-    for epoch in range(state["epoch"], t.epochs):
+    def epoch_windows(epoch: int):
         rng = np.random.default_rng([cfg.seed, epoch])
         w = windows(genome.train, d.seq_len, rng=rng, skip_n=d.skip_n)
-        w = w[rng.permutation(len(w))]
-        x, y, weight = _xy(w)
-        tic = time.time()
-        fit = model.fit(x, y, sample_weight=weight, batch_size=t.batch_size, epochs=1, verbose=t.verbose, shuffle=False)
-        val_ce, _ = cross_entropy(model, genome.valid, d.seq_len)
-        loss = float(fit.history["loss"][0])
-        with open(history, "a") as fh:
-            fh.write(f"{epoch},{loss:.6f},{val_ce:.6f},{math.exp(val_ce):.6f},{time.time() - tic:.1f}\n")
-        print(f"epoch {epoch + 1}/{t.epochs}: loss {loss:.4f}, validation perplexity {math.exp(val_ce):.4f}", flush=True)
-        improved = val_ce < state["best"]
-        if improved:
-            save_model_atomic(model, run_dir / "checkpoints" / "best.keras")
-            state["best"], state["wait"] = val_ce, 0
-        else:
-            state["wait"] += 1
-        save_model_atomic(model, run_dir / "checkpoints" / "last.keras")
-        state["epoch"] = epoch + 1
-        runs.atomic_write_text(state_path, json.dumps(state))
-        if t.patience is not None and state["wait"] >= t.patience:
-            print("early stopping", flush=True)
-            break
-        if t.minutes is not None and (time.time() - started) / 60 >= t.minutes:
-            print(f"time budget of {t.minutes} min reached", flush=True)
-            break
-    best = run_dir / "checkpoints" / "best.keras"
-    save_model_atomic(runs.load_model(best if best.exists() else run_dir / "checkpoints" / "last.keras"),
-                      run_dir / runs.MODEL_FILE)
-    return run_dir
+        return _xy(w[rng.permutation(len(w))])
+
+    def record(out: Path) -> None:
+        import yaml
+
+        runs.atomic_write_text(out / runs.CONFIG_FILE, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        runs.write_json(out / GENOME_FILE, {"fasta": str(fasta), **genome.describe()})
+
+    fit(build, epoch_windows, lm_validation(genome.valid, d.seq_len), run_dir, epochs=t.epochs,
+        batch_size=t.batch_size, shuffle=False, seed=cfg.seed, monitor="val_loss", patience=t.patience,
+        resume=resume, overwrite=overwrite, verbose=t.verbose, on_new_run=record, run_files=[GENOME_FILE],
+        callbacks=[TimeBudget(t.minutes)] if t.minutes is not None else [])
+    return Path(run_dir)
 
 
 def evaluate_lm(run_dir: str | os.PathLike, fasta: str | os.PathLike | None = None, *,
@@ -201,7 +191,7 @@ def evaluate_lm(run_dir: str | os.PathLike, fasta: str | os.PathLike | None = No
 
     run_dir = Path(run_dir)
     cfg = load_lm_config(run_dir / runs.CONFIG_FILE)
-    fasta = fasta or json.loads((run_dir / "genome.json").read_text())["fasta"]
+    fasta = fasta or json.loads((run_dir / GENOME_FILE).read_text())["fasta"]
     genome = load_genome(fasta, valid_fraction=cfg.data.valid_fraction, test_fraction=cfg.data.test_fraction)
     model = runs.load_model(run_dir)
     ce, n = cross_entropy(model, genome.test, cfg.data.seq_len)

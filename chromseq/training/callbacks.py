@@ -10,16 +10,18 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from chromseq import runs
 from chromseq.errors import ChromseqError
 from chromseq.evaluation.metrics import mean_f1, per_feature_metrics
 from chromseq.inference import predict_batches
 from chromseq.outputs import atomic_output, savez
-from chromseq.runs import atomic_write_text
+from chromseq.runs import CHECKPOINT_DIR, atomic_write_text
 
 
 def validation_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -46,11 +48,15 @@ def validation_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
 
 
 class ValidationMetrics(keras.callbacks.Callback):
-    """Predict the whole validation set once per epoch and log F1, perplexity, AUROC, AUPRC."""
+    """Score the whole validation set once per epoch: ``evaluate(model) -> {name: value}`` logged as ``val_<name>``.
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256, alphabet: str = "AGCT"):
+    Also logs the training ``perplexity`` = exp(loss), ``epoch_seconds`` (training time of the
+    epoch, without the validation) and ``learning_rate``.
+    """
+
+    def __init__(self, evaluate: Callable[[keras.Model], dict[str, float]]):
         super().__init__()
-        self.x, self.y, self.batch_size, self.alphabet = x, y, batch_size, alphabet
+        self.evaluate = evaluate
         self._start = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -59,8 +65,7 @@ class ValidationMetrics(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         train_seconds = time.perf_counter() - self._start
-        pred = predict_batches(self.model, self.x, batch_size=self.batch_size)
-        for key, value in validation_metrics(self.y, pred).items():
+        for key, value in self.evaluate(self.model).items():
             logs[f"val_{key}"] = value
         if "loss" in logs:
             logs["perplexity"] = math.exp(min(float(logs["loss"]), 50.0))
@@ -145,7 +150,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 
     def _fail(self, what: str, value: float, step: int | None = None) -> None:
         self.model.stop_training = True
-        kept = (f"checkpoints/last.keras keeps epoch {self.epoch}" if self.epoch
+        kept = (f"{CHECKPOINT_DIR}/{runs.LAST_FILE} keeps epoch {self.epoch}" if self.epoch
                 else "no epoch was completed")
         where = f"epoch {self.epoch + 1}" + (f", step {step}" if step is not None else "")
         raise ChromseqError(f"{self.run_dir}: {what} is {value} at {where}; training stopped "
@@ -164,7 +169,10 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 
 
 class Checkpoints(keras.callbacks.Callback):
-    """best.keras / last.keras / state.json each epoch, early stopping whose state survives resume."""
+    """best.keras / last.keras / state.json each epoch, early stopping whose state survives resume.
+
+    ``monitor`` is minimized when it ends in ``loss`` or ``perplexity``, else maximized.
+    """
 
     def __init__(self, ckpt_dir: Path, monitor: str, patience: int | None, state: dict | None = None,
                  stateful: dict | None = None):
@@ -192,17 +200,34 @@ class Checkpoints(keras.callbacks.Callback):
             raise KeyError(f"monitor {self.monitor!r} is not among the epoch metrics: {', '.join(sorted(logs))}")
         if self._improved(float(value)):
             self.best, self.best_epoch, self.wait = float(value), epoch + 1, 0
-            save_model_atomic(self.model, self.dir / "best.keras")
+            save_model_atomic(self.model, self.dir / runs.BEST_FILE)
         else:
             self.wait += 1
         if self.patience is not None and self.wait >= self.patience:
             self.model.stop_training = True
             self.stopped_early = True
-        save_model_atomic(self.model, self.dir / "last.keras")
+        save_model_atomic(self.model, self.dir / runs.LAST_FILE)
         state = {"epoch": epoch + 1, "monitor": self.monitor, "best": self.best, "best_epoch": self.best_epoch,
                  "wait": self.wait, "stopped_early": self.stopped_early,
                  "iterations": int(self.model.optimizer.iterations.numpy()),
                  "rng": seed_states(self.model),
                  "callbacks": {name: cb.get_state() for name, cb in self.stateful.items()},
                  "logs": {k: float(v) for k, v in logs.items() if np.isscalar(v)}}
-        atomic_write_text(self.dir / "state.json", json.dumps(state, indent=2))
+        atomic_write_text(self.dir / runs.STATE_FILE, json.dumps(state, indent=2))
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training at the end of the first epoch that ends ``minutes`` after training began."""
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        self.minutes = minutes
+        self._start = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (time.perf_counter() - self._start) / 60 >= self.minutes:
+            print(f"time budget of {self.minutes} min reached", flush=True)
+            self.model.stop_training = True

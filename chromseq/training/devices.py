@@ -1,4 +1,4 @@
-"""Devices: GPU or CPU, distribution strategies, threads, precision, and the seed's device check."""
+"""Devices: GPU or CPU, distribution strategies, threads, precision, and a device speed check."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def is_chief(strategy) -> bool:
 
 
 def benchmark_devices(repeats: int = 5) -> list[dict]:
-    """The seed's check: Conv2D (32 filters 7x7x3) over random 100x100x100x3 on each device."""
+    """A device speed check: Conv2D (32 filters 7x7x3) over random 100x100x100x3 on each device."""
     import tensorflow as tf
 
     rows = []

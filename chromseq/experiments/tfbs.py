@@ -1,4 +1,4 @@
-"""Binary TF-binding classification (DeepBind / DeMo ENCODE folds): one TF, one model at a time.
+"""The DeepBind / DeMo TF-binding experiment (ENCODE folds, ``chromseq tfbs``): one TF, one model at a time.
 
 Training folds hold bound sequences only; each gets a dinucleotide-shuffled negative. A tenth of
 the training pairs (a sequence and its shuffle together, so nothing leaks) is held out for early
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from chromseq import runs
-from chromseq.data.deepbind import BinarySet, read_binary, with_shuffled_negatives
+from chromseq.data.deepbind import BinarySet, read_binary_folds
 from chromseq.data.encoding import one_hot, reverse_complement
 from chromseq.errors import ChromseqError
 from chromseq.evaluation.metrics import binary_metrics
@@ -28,6 +28,8 @@ SHORT_INPUT_DEFAULTS = {
 #: the BiLSTM alone learns slowly at Adam's 1e-3: on ARID3A (one strand) test AUROC was 0.69
 #: after 10 epochs at 1e-3 and 0.84 at 3e-3 (gradients clipped)
 LEARNING_RATES = {"demo_rnn": 3e-3}
+#: test-fold scores of a trained model, beside its run directory's standard files
+PREDICTIONS_FILE = "test_predictions.npz"
 
 
 def both_strands(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,45 +58,46 @@ def train_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, mo
                  length: int | None = None, strands: int = 2, verbose: int = 0) -> dict:
     """Train ``model_name`` on one TF's training fold; return test metrics (auroc, auprc, f1).
 
-    Adam (``learning_rate`` defaults to ``LEARNING_RATES`` or 1e-3, gradient norm clipped at 1),
-    learning rate x0.3 after 2 epochs without a better validation AUROC, early stopping after
-    ``patience``, best weights kept. ``strands=2`` trains on both strands and averages them.
+    Trained with ``chromseq.training.fit`` into ``run_dir`` (replaced if it exists): Adam
+    (``learning_rate`` defaults to ``LEARNING_RATES`` or 1e-3, gradient norm clipped at 1),
+    batches shuffled per epoch, learning rate x0.3 after 2 epochs without a better validation
+    AUROC (whole held-out set), early stopping after ``patience``, the best epoch's model kept.
+    ``strands=2`` trains on both strands and averages them.
     """
     import keras
 
     from chromseq.inference import predict_batches
     from chromseq.models import build_model
-    from chromseq.training.callbacks import save_model_atomic
+    from chromseq.training.core import fit, multilabel_validation
     from chromseq.training.optimizers import FusedAdam
 
-    train = read_binary(train_file, length=length)
+    train, test = read_binary_folds(train_file, test_file, length=length, seed=seed)
     if not train.labels.any():
         raise ChromseqError(f"{train_file}: no bound (positive) sequences")
-    if train.labels.all():
-        train = with_shuffled_negatives(train, seed)
-    test = read_binary(test_file, length=length or len(train.seqs[0]))
     tr, va = split_pairs(train, valid_fraction, seed)
     x = one_hot(train.seqs, "ACGT", dtype=np.float32)
     y = train.labels.astype(np.float32)[:, None]
     keras.utils.set_random_seed(seed)
     p = {**SHORT_INPUT_DEFAULTS.get(model_name, {}), **(params or {})} if x.shape[1] < 163 else dict(params or {})
-    model = build_model(model_name, x.shape[1], 1, **p)
     lr = learning_rate or LEARNING_RATES.get(model_name, 1e-3)
-    model.compile(FusedAdam(lr, clipnorm=1.0), "binary_crossentropy",
-                  metrics=[keras.metrics.AUC(name="auc")])
-    callbacks = [keras.callbacks.ReduceLROnPlateau("val_auc", mode="max", factor=0.3, patience=2),
-                 keras.callbacks.EarlyStopping("val_auc", mode="max", patience=patience, restore_best_weights=True)]
+
+    def build():
+        model = build_model(model_name, x.shape[1], 1, **p)
+        model.compile(FusedAdam(lr, clipnorm=1.0), "binary_crossentropy")
+        return model
+
     (xtr, ytr), (xva, yva) = (x[tr], y[tr]), (x[va], y[va])
     if strands == 2:
         (xtr, ytr), (xva, yva) = both_strands(xtr, ytr), both_strands(xva, yva)
-    history = model.fit(xtr, ytr, validation_data=(xva, yva), epochs=epochs, batch_size=batch_size,
-                        callbacks=callbacks, verbose=verbose, shuffle=True)
+    run_dir = Path(run_dir)
+    # a rerun replaces the TF's earlier run (overwrite); AUROC over the whole validation set
+    fitted = fit(build, (xtr, ytr), multilabel_validation(xva, yva), run_dir, epochs=epochs, batch_size=batch_size,
+                 seed=seed, monitor="val_auroc", patience=patience, reduce_lr={"factor": 0.3, "patience": 2},
+                 overwrite=True, tensorboard=False, verbose=verbose, run_files=[PREDICTIONS_FILE])
+    model = fitted.model
     xt = one_hot(test.seqs, "ACGT", dtype=np.float32)
     score = predict_batches(model, xt, alphabet="ACGT", rc_average=strands == 2)[:, 0]
     metrics = binary_metrics(test.labels, score)
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_model_atomic(model, run_dir / runs.MODEL_FILE)
     name = tf_name(train_file)
     runs.write_run_info(run_dir, runs.RunInfo(path=run_dir, alphabet="ACGT", seq_len=x.shape[1], n_features=1,
                                               task="binary", extra={"train": str(train_file), "test": str(test_file),
@@ -104,35 +107,25 @@ def train_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, mo
 
     cell = name.split("_")[1] if "_" in name else "NA"
     FeatureTable([name], [cell], [name.split("_")[0]], ["None"], ["TF"]).write_tsv(run_dir / runs.FEATURES_FILE)
-    result = {"tf": name, "model": model_name, "epochs_run": len(history.history["loss"]), "strands": strands,
+    result = {"tf": name, "model": model_name, "epochs_run": fitted.epochs_run, "strands": strands,
               "train_sequences": int(len(tr)), "valid_sequences": int(len(va)), "test_sequences": len(test),
               **{k: metrics[k] for k in ("auroc", "auprc", "f1")}}
     runs.write_json(run_dir / runs.METRICS_FILE, result)
     from chromseq.outputs import savez
 
-    savez(run_dir / "test_predictions.npz", compressed=True, y_true=test.labels, y_pred=score)
+    savez(run_dir / PREDICTIONS_FILE, compressed=True, y_true=test.labels, y_pred=score)
     return result
 
 
 def kmer_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, *, seed: int = 0,
                 valid_fraction: float = 0.1, length: int | None = None, strands: int = 2) -> dict:
     """The k-mer logistic baseline on exactly the training pairs (and strands) the networks use."""
-    from chromseq.baseline.kmer import kmer_counts
-    from chromseq.baseline.logistic import fit_kmer_baseline
+    from chromseq.baseline.run_baseline import score_kmer_binary
 
-    train = read_binary(train_file, length=length)
-    if train.labels.all():
-        train = with_shuffled_negatives(train, seed)
-    test = read_binary(test_file, length=length or len(train.seqs[0]))
+    train, test = read_binary_folds(train_file, test_file, length=length, seed=seed)
     tr, _ = split_pairs(train, valid_fraction, seed)
-    x, y = one_hot([train.seqs[i] for i in tr], "ACGT"), train.labels[tr][:, None]
-    xt = one_hot(test.seqs, "ACGT")
-    if strands == 2:
-        x, y = both_strands(x, y)
-    base = fit_kmer_baseline(kmer_counts(x), y, n_jobs=1, verbose=False)
-    score = base.predict(kmer_counts(xt))[:, 0]
-    if strands == 2:
-        score = 0.5 * (score + base.predict(kmer_counts(reverse_complement(xt, "ACGT")))[:, 0])
+    score = score_kmer_binary(one_hot([train.seqs[i] for i in tr], "ACGT"), train.labels[tr],
+                              one_hot(test.seqs, "ACGT"), strands=strands, n_jobs=1)
     m = binary_metrics(test.labels, score)
     name = tf_name(train_file)
     return {"tf": name, "model": "kmer_logistic", "epochs_run": 0, "strands": strands, "train_sequences": int(len(tr)),

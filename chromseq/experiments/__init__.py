@@ -1,0 +1,1 @@
+"""Published experiments reproduced with the library: ``tfbs`` (DeepBind / DeMo TF binding, ``chromseq tfbs``)."""
