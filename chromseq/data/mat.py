@@ -1,6 +1,6 @@
 """DeepSEA .mat files (v7.3 HDF5 and v5), plain HDF5 and .npz: detection, block reading, writing.
 
-Layouts (SPEC 2.1), as h5py / scipy return them:
+Layouts of the DeepSEA bundle, as h5py / scipy return them:
 
 ============  ======================  ==================================  ===========================
 file          container               x                                   y

@@ -1,4 +1,4 @@
-"""Recurrent models: the seed's GRU stack, Zhang & Kamath's bidirectional GRU, the Clockwork RNN.
+"""Recurrent models: a two-layer GRU stack, Zhang & Kamath's bidirectional GRU, the Clockwork RNN.
 
 They accept any sequence length (input (None, 4)), which the temporal output scores use.
 GRU settings stay cuDNN-compatible (default activations, no recurrent dropout, reset_after).
@@ -14,7 +14,7 @@ from chromseq.models.heads import sequence_input, sigmoid_head
 
 def build_gru_stack(seq_len: int, n_features: int, *, units: tuple[int, ...] = (128, 128),
                     dropout: float = 0.0) -> keras.Model:
-    """GRU(128, return_sequences) -> GRU(128) -> Dense(K, sigmoid): the seed's model."""
+    """GRU(128, return_sequences) -> GRU(128) -> Dense(K, sigmoid): a plain recurrent baseline."""
     inputs = sequence_input(None)
     x = inputs
     for i, n in enumerate(units):

@@ -1,4 +1,4 @@
-"""The seed's pictures, readable at 919 features and thousands of samples.
+"""Feature-map pictures (input barcodes, 919-feature maps, prediction-vs-truth), readable at 919 features and thousands of samples.
 
 Input barcodes (bases as colors), label / prediction / difference maps (samples x features,
 class boundaries marked) and the evolution of the predicted map over epochs. Each ``plot_*``
