@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from chromseq.bench import bench_loader, bench_predict, bench_train
+from chromseq.benchmarks.measure import bench_loader, bench_predict, bench_train
+from chromseq.benchmarks.speed import median_run
 from chromseq.cli import main
-from chromseq.cli.bench_run import median_run
 from chromseq.data import write_mat_v73
 
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
-
 import click
 
+from chromseq.benchmarks.speed import MODELS
 from chromseq.cli.bench import bench_group
-
-MODELS = ("deepsea", "danq", "gru_stack", "demo_cnn_rnn")
-#: training FLOPs per 1000-bp sample (3x the forward pass: 1.1 GFLOP for DeepSEA's)
-TRAIN_GFLOP_PER_SAMPLE = {"deepsea": 3.3}
 
 
 @bench_group.command("train")
@@ -35,7 +30,8 @@ def bench_train(data, models, batch_size, batches, precision, optimizer, store, 
       chromseq data synth --out data/bench --train 20000 --valid 100 --test 100
       chromseq bench train --data data/bench/train.mat --model deepsea --model gru_stack
     """
-    from chromseq.bench import machine, run_isolated
+    from chromseq.benchmarks.measure import machine, run_isolated
+    from chromseq.benchmarks.speed import loader_speed, training_speed
 
     results = {"machine": machine(), "loader": [], "matmul": run_isolated(["matmul"]), "train": []}
     click.echo(f"machine: {results['machine']}")
@@ -44,43 +40,27 @@ def bench_train(data, models, batch_size, batches, precision, optimizer, store, 
     for name, path in (("train.mat", data), ("store", store)):
         for block in (4096, 256):
             if path:
-                r = {"file": name, **run_isolated(["loader", path, f"block_size={block}"])}
+                r = {"file": name, **loader_speed(path, block)}
                 results["loader"].append(r)
                 click.echo(f"loader alone, {name}, blocks of {block}: {r['samples_per_s']:.0f} samples/s, "
                            f"peak RSS {r['peak_rss_mb']:.0f} MB")
     click.echo(f"{'model':<14} {'disk/s':>8} {'memory/s':>9} {'ratio':>6} {'GFLOP/s':>8} {'of matmul':>9} {'RSS disk MB':>12} "
                f"{'RSS mem MB':>11}" + (f" {'store/s':>8}" if store else ""))
     for m in models:
-        opts = [f"batch_size={batch_size}", f"batches={batches}", f"precision={precision}", f"optimizer={optimizer}"]
-        sources = {"disk": ["train_disk", f"{m}:{data}"], "memory": ["train_memory", f"{m}:{data}"]}
-        if store:
-            sources["store"] = ["train_disk", f"{m}:{store}"]
-        runs: dict[str, list[dict]] = {k: [] for k in sources}
-        for i in range(repeats):
-            # alternate the order so that a slow drift of the machine favours neither source
-            for key in (list(sources) if i % 2 == 0 else list(reversed(sources))):
-                runs[key].append(run_isolated([*sources[key], *opts]))
-        row = {"model": m, **{k: median_run(v) for k, v in runs.items()}}
+        row = training_speed(m, data, store=store, batch_size=batch_size, batches=batches, precision=precision,
+                             optimizer=optimizer, repeats=repeats)
         results["train"].append(row)
-        row["gflops"] = TRAIN_GFLOP_PER_SAMPLE.get(m, 0) * row["disk"]["samples_per_s"] or None
         click.echo(_train_line(row, peak))
         if repeats > 1:
-            click.echo("  " + "; ".join(f"{k} {_range(v)}" for k, v in runs.items()))
+            click.echo("  " + "; ".join(f"{k} {_range(row[k])}" for k in ("disk", "memory", "store") if k in row))
     if json_out:
         from chromseq.runs import write_json
 
         write_json(json_out, results)
 
 
-def median_run(runs: list[dict]) -> dict:
-    """The run with the median samples/s (the lower one of an even count), with every run's rate."""
-    rate = statistics.median_low(r["samples_per_s"] for r in runs)
-    best = next(r for r in runs if r["samples_per_s"] == rate)
-    return {**best, "runs_samples_per_s": [r["samples_per_s"] for r in runs]}
-
-
-def _range(runs: list[dict]) -> str:
-    rates = sorted(r["samples_per_s"] for r in runs)
+def _range(run: dict) -> str:
+    rates = sorted(run["runs_samples_per_s"])
     return f"{rates[0]:.1f}-{rates[-1]:.1f}"
 
 
@@ -105,12 +85,12 @@ def bench_predict(data, models, samples, json_out) -> None:
     Example:
       chromseq bench predict --data data/bench/train.mat --model deepsea
     """
-    from chromseq.bench import run_isolated
+    from chromseq.benchmarks.speed import inference_speed
 
     rows = []
     click.echo(f"{'model':<14} {'chromseq/s':>11} {'bare/s':>8} {'predict()/s':>12} {'chromseq/bare':>14}")
     for m in models:
-        r = run_isolated(["predict", f"{m}:{data}", f"samples={samples}"])
+        r = inference_speed(m, data, samples=samples)
         s = r["samples_per_s"]
         rows.append(r)
         click.echo(f"{m:<14} {s['chromseq']:>11.1f} {s['bare_call']:>8.1f} {s['model_predict']:>12.1f} "

@@ -95,14 +95,9 @@ def lm_sample(run_dir, length, temperature, prime, seed) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 def genome(kind, length, out, seed) -> None:
     """Write a synthetic genome: the AGCTTGAGGC repeat or a uniform random sequence (Zhang & Kamath)."""
-    from chromseq.lm.genomes import synthetic_genome
+    from chromseq.lm.genomes import write_synthetic_genome
 
-    seq = synthetic_genome(kind, length, seed)
-    from chromseq.outputs import atomic_open
-
-    with atomic_open(out, "w") as fh:
-        fh.write(f">{kind}_{length}\n")
-        fh.writelines(seq[i : i + 60] + "\n" for i in range(0, len(seq), 60))
+    write_synthetic_genome(kind, length, out, seed)
     click.echo(f"wrote {out} ({length} bp)")
 
 

@@ -1,6 +1,6 @@
 """Benchmarks: the loader alone, training from disk vs memory, inference paths, peak memory.
 
-Each measurement runs in its own process (``python -m chromseq.bench MODE ...`` prints one JSON
+Each measurement runs in its own process (``python -m chromseq.benchmarks.measure MODE ...`` prints one JSON
 line) so that peak RSS belongs to that measurement alone.
 """
 
@@ -155,7 +155,7 @@ def bench_predict(model_name: str, path: str, *, batch_size: int = 256, samples:
 def run_isolated(args: list[str]) -> dict:
     """Run one measurement in a fresh process and return its JSON result."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-m", "chromseq.bench", *args], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-m", "chromseq.benchmarks.measure", *args], capture_output=True, text=True, env=env)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"benchmark {args} failed: {proc.stderr[-1500:]}")
