@@ -109,19 +109,16 @@ def make_tf_dataset(
     batch_size: int,
     epoch: int = 0,
     drop_remainder: bool = False,
-    skip_batches: int = 0,
     **kwargs,
 ):
     """A ``tf.data.Dataset`` of (float32 x (B, L, 4), float32 y (B, K)) for one epoch, prefetched.
 
-    ``kwargs`` are ``iter_pools``'s; ``skip_batches`` drops the first batches of the epoch (to
-    resume mid-epoch).
+    ``kwargs`` are ``iter_pools``'s.
     """
     import tensorflow as tf
 
-    data = tf_batches(ds, epoch, batch_size=batch_size, drop_remainder=drop_remainder, **kwargs).skip(skip_batches)
-    n_batches = steps_per_epoch(ds, batch_size, drop_remainder)
-    data = data.apply(tf.data.experimental.assert_cardinality(max(0, n_batches - skip_batches)))
+    data = tf_batches(ds, epoch, batch_size=batch_size, drop_remainder=drop_remainder, **kwargs)
+    data = data.apply(tf.data.experimental.assert_cardinality(steps_per_epoch(ds, batch_size, drop_remainder)))
     return as_float(data)
 
 
