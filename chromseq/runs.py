@@ -31,7 +31,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chromseq.errors import ChromseqError
+from chromseq.errors import ChromseqError, warn
 from chromseq.outputs import atomic_write_text, write_json
 
 __all__ = ["Evaluation", "FittedData", "Run", "RunInfo", "atomic_write_text", "load_model", "lock_run_dir",
@@ -99,8 +98,8 @@ def lock_run_dir(run_dir: str | os.PathLike, what: str = "chromseq train") -> It
             raise ChromseqError(f"{run_dir}: another {what} is using this run directory "
                                 f"(pid {_lock_holder(fd)})") from None
         except OSError as exc:  # a file system without locks (some network mounts): run, but say so
-            print(f"warning: {run_dir}: cannot lock the run directory ({exc.strerror}); a second {what} "
-                  "into it would not be refused", file=sys.stderr, flush=True)
+            warn(f"{run_dir}: cannot lock the run directory ({exc.strerror}); a second {what} "
+                 "into it would not be refused")
         else:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

@@ -13,7 +13,6 @@ import contextlib
 import json
 import math
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from chromseq import runs
-from chromseq.errors import ChromseqError, reraise_input_errors
+from chromseq.errors import ChromseqError, reraise_input_errors, warn
 from chromseq.outputs import check_writable
 
 BEST_FILE, LAST_FILE, STATE_FILE = runs.BEST_FILE, runs.LAST_FILE, runs.STATE_FILE
@@ -294,9 +293,8 @@ def _fit(model, train_data, valid, run_dir: Path, *, held: contextlib.ExitStack,
             restore_seed_states(model, state.get("rng"))  # dropout masks continue where they were
             saved = int(model.optimizer.iterations.numpy())
             if state.get("iterations") not in (None, saved):
-                print(f"warning: {run_dir}: {runs.CHECKPOINT_DIR}/{LAST_FILE} is at step {saved} but {STATE_FILE} "
-                      f"at step {state['iterations']} (killed while saving?); resuming from the checkpoint as it is",
-                      file=sys.stderr, flush=True)
+                warn(f"{run_dir}: {runs.CHECKPOINT_DIR}/{LAST_FILE} is at step {saved} but {STATE_FILE} "
+                     f"at step {state['iterations']} (killed while saving?); resuming from the checkpoint as it is")
         elif not isinstance(model, keras.Model):
             model = model()
     if chief and not state and on_new_run is not None:
