@@ -28,13 +28,22 @@ def _both_strands(toy, windows, alphabet="AGCT"):
     return 0.5 * (toy.outputs(onehot(windows, alphabet)) + toy.outputs(onehot([revcomp(w) for w in windows], alphabet)))
 
 
+def allele_window(seq: str, pos: int, ref_len: int, allele: str, length: int) -> str:
+    """The window on the haplotype ``seq`` with ``allele`` in place of the ``ref_len`` bases at 1-based
+    ``pos``, the allele's middle base (left middle when even) at index length // 2; N past the ends."""
+    pad = "N" * (length + len(allele))
+    hap = pad + seq[: pos - 1] + allele + seq[pos - 1 + ref_len:] + pad
+    middle = len(pad) + pos - 1 + (len(allele) - 1) // 2
+    return hap[middle - length // 2: middle - length // 2 + length]
+
+
 def _expected(toy, seqs, scored, length, alphabet="AGCT"):
     ref_w, alt_w = [], []
     for v, base in zip(scored.variants, scored.genome_ref):
-        w = _window(seqs[v.chrom.removeprefix("chr")], v.pos, length)
-        assert w[length // 2] == base
-        ref_w.append(w)
-        alt_w.append(w[: length // 2] + v.alt + w[length // 2 + 1:])
+        seq = seqs[v.chrom.removeprefix("chr")]
+        assert seq[v.pos - 1: v.pos - 1 + len(v.ref)] == base
+        ref_w.append(allele_window(seq, v.pos, len(v.ref), base, length))
+        alt_w.append(allele_window(seq, v.pos, len(v.ref), v.alt, length))
     return _both_strands(toy, ref_w, alphabet), _both_strands(toy, alt_w, alphabet)
 
 
@@ -62,7 +71,8 @@ def test_destroying_the_motif_scores_exactly(tmp_path):
     scored = score_variants(RunModel.load(tmp_path / "run"), vcf, genome, batch_size=3, chunk=2)
     s = scored.scores(1)
     ids = [v.id for v in scored.variants]
-    assert ids == ["destroy", "far", "multi", "multi", "edge"]  # multi split into two SNVs (third allele = ref)
+    assert ids == ["destroy", "far", "indel", "multi", "multi", "edge"]  # multi split (third allele = ref)
+    assert scored.variants[2].kind == "insertion" and scored.kinds == {"SNV": 5, "insertion": 1}
     p_ref, p_alt = _expected(toy, seqs, scored, 101)
     np.testing.assert_allclose(p_ref[0], [sigmoid(5)], rtol=0, atol=PROB_ATOL)  # the motif, read on both strands
     np.testing.assert_allclose(p_alt[0], [sigmoid(-5)], rtol=0, atol=PROB_ATOL)
@@ -76,7 +86,7 @@ def test_destroying_the_motif_scores_exactly(tmp_path):
     assert np.all(np.abs(s["logit_diff"] - logit_diff) <= tol), (s["logit_diff"], logit_diff)
     assert abs(logit_diff[0, 0] + 10) < 1e-9
     skipped = scored.report.skipped
-    assert skipped["indel"] == 1 and skipped["contig_missing"] == 1 and skipped["position_out_of_range"] == 1
+    assert skipped["indel"] == 0 and skipped["contig_missing"] == 1 and skipped["position_out_of_range"] == 1
     assert skipped["ref_mismatch"] == 1 and any("mismatch" not in p and "REF" in p for p in scored.report.problems)
     again = score_variants(RunModel.load(tmp_path / "run"), vcf, genome, use_genome_ref=True)
     i = [v.id for v in again.variants].index("mismatch")
