@@ -117,7 +117,8 @@ def test_resume_refuses_data_that_does_not_fit_the_model(bundle, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("config", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")
-                                         if not p.name.startswith(("lm", "tfbs", "demo"))))
+                                         # beluga needs >= 310 bp (this bundle has 200): test_models builds it
+                                         if not p.name.startswith(("lm", "tfbs", "demo", "beluga"))))
 def test_every_model_config_trains_a_short_epoch(bundle, tmp_path, config):
     overrides = [f"data.train={bundle / 'train.mat'}", f"data.valid={bundle / 'valid.mat'}", "data.test=null",
                  "data.max_samples=64", "data.crop=null", "data.annotations=null", "train.epochs=1",

@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 
 from chromseq.errors import ChromseqError
+from chromseq.models.beluga import build_beluga
 from chromseq.models.danq import build_danq
 from chromseq.models.deepsea import build_deepsea
 from chromseq.models.demo import build_demo_cnn, build_demo_cnn_rnn, build_demo_rnn
@@ -15,6 +16,7 @@ BUILDERS: dict[str, Callable] = {
     "gru_stack": build_gru_stack,
     "bigru": build_bigru,
     "deepsea": build_deepsea,
+    "beluga": build_beluga,
     "danq": build_danq,
     "demo_cnn": build_demo_cnn,
     "demo_rnn": build_demo_rnn,
