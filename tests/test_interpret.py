@@ -25,17 +25,16 @@ from toy_models import (
 )
 
 from chromseq.cli import main
-from chromseq.data.motifs import Motif, read_motifs, write_meme
+from chromseq.data.motifs import read_motifs
 from chromseq.errors import ChromseqError
 from chromseq.interpret import (
     class_optimization,
-    compare_motifs,
     filter_motifs,
     in_silico_mutagenesis,
     saliency_map,
     temporal_scores,
 )
-from chromseq.interpret.filters import information_content, trim
+from chromseq.interpret.filters import information_content
 
 
 def _random_onehot(rng, n, length, n_rows=()):
@@ -254,7 +253,7 @@ def test_filter_motifs_average_the_windows_above_threshold(padding, motif):
             np.testing.assert_allclose(m.pwm, pwm, rtol=2**-23, atol=0)
 
 
-def test_filters_of_the_exact_motif_scanner_are_the_motif_and_match_it():
+def test_filters_of_the_exact_motif_scanner_are_the_motif():  # matching: test_motif_match.py
     toy = motif_scanner(MOTIF)  # activation 1 on a full match, 0 elsewhere
     seqs = ["C" * 5 + MOTIF + "C" * 15, "A" * 20 + revcomp(MOTIF), "C" * 30, MOTIF + "A" * 10 + MOTIF]
     motifs, sites = filter_motifs(toy.model, onehot(seqs))
@@ -264,46 +263,6 @@ def test_filters_of_the_exact_motif_scanner_are_the_motif_and_match_it():
     assert list(sites) == [3, 1]
     # 2 bits a column, less the 1e-9 floor of the three zero probabilities (9e-8 bits) and float32 rounding
     np.testing.assert_allclose(information_content(motifs[0].pwm), 2.0, rtol=0, atol=1e-6)
-    decoy = Motif("decoy", "decoy", np.full((12, 4), 0.25) + np.eye(4)[np.arange(12) % 4] * 0.1)
-    db = [decoy, Motif("gata", "GATA1", acgt(MOTIF))]
-    for m, strand in zip(motifs, "+-"):
-        best = compare_motifs([trim(m)], db, top=2)[0]
-        assert [b.target_id for b in best] == ["gata", "decoy"]
-        # filter PWMs are float32: their columns normalize to unit length within a few 1e-8
-        assert best[0].score == pytest.approx(1.0, abs=1e-6) and best[0].strand == strand
-        assert best[0].offset == 0 and best[0].overlap == len(MOTIF)
-
-
-def test_compare_motifs_offsets_strands_and_scores():
-    rng = np.random.default_rng(4)
-    target = rng.dirichlet(np.ones(4), 12)
-    db = [Motif("t", "T", target), Motif("other", "O", rng.dirichlet(np.ones(4), 9))]
-    inner = Motif("q", "q", target[3:11])  # database column j = query column j - 3
-    best = compare_motifs([inner], db, top=1)[0][0]
-    assert (best.target_id, best.offset, best.strand, best.overlap) == ("t", -3, "+", 8)
-    assert best.score == pytest.approx(1.0, abs=1e-12)
-    rc = Motif("q", "q", target[3:11][::-1, ::-1])  # ACGT columns reversed = complement
-    best = compare_motifs([rc], db, top=1)[0][0]
-    assert (best.target_id, best.strand) == ("t", "-") and best.score == pytest.approx(1.0, abs=1e-12)
-    # a query half of which is the target: the mean Pearson correlation of its overlapping columns
-    half = np.vstack([target[:6], rng.dirichlet(np.ones(4), 4)])
-    best = compare_motifs([Motif("h", "h", half)], db[:1], top=1, min_overlap=6)[0][0]
-    scores = []
-    for strand in (target, target[::-1, ::-1]):
-        corr = np.array([[np.corrcoef(q, d)[0, 1] for d in strand] for q in half])  # (10, 12) column correlations
-        for offset in range(-11, 10):  # query column q against database column q - offset
-            pairs = [(q, q - offset) for q in range(10) if 0 <= q - offset < 12]
-            if len(pairs) >= 8:  # at least 3/4 of the shorter motif overlaps
-                scores.append(sum(corr[q, d] for q, d in pairs) / 10)
-    assert best.score == pytest.approx(max(scores), abs=1e-12)
-    assert compare_motifs([Motif("n", "n", target[:4])], db) == [[]]  # narrower than min_overlap
-
-
-def test_compare_finds_a_motif_itself_in_jaspar(shared_data):
-    db = read_motifs(shared_data / "motifs" / "jaspar2024_core.transfac.gz")
-    ctcf = next(m for m in db if m.id == "MA0139.2")
-    best = compare_motifs([ctcf.reverse_complement()], db, top=1)[0][0]
-    assert best.target_id == "MA0139.2" and best.strand == "-" and best.score == pytest.approx(1.0)
 
 
 # --- the command line -------------------------------------------------------------------------------
@@ -343,14 +302,11 @@ def test_interpret_cli_methods_and_errors(tmp_path):
     assert result.exit_code == 0, result.output
     pwm = np.load(tmp_path / "c" / "classopt.npz")["pwm"]
     assert pwm.shape == (length, 4) and np.allclose(pwm.sum(1), 1)
-    write_meme(tmp_path / "db.meme", [Motif("gata", "GATA1", onehot(MOTIF, "ACGT"))])
     result = CliRunner().invoke(main, ["interpret", "filters", "--run", str(run), "--out", str(tmp_path / "f"),
-                                       "--motif-db", str(tmp_path / "db.meme"), *data])
+                                       *data])  # matching with --motif-db: tests/test_motif_match.py
     assert result.exit_code == 0, result.output
     filters = read_motifs(tmp_path / "f" / "filters.meme")
     np.testing.assert_allclose(filters[0].pwm, onehot(MOTIF, "ACGT"), atol=1e-6)  # written with 6 decimals
-    rows = [r.split("\t") for r in (tmp_path / "f" / "matches.tsv").read_text().splitlines()]
-    assert rows[1][:7] == ["filter0", "1", "20.00", "1", "gata", "GATA1", "1.0000"] and rows[1][8] == "+"
     bad = CliRunner().invoke(main, ["interpret", "saliency", "--run", str(run), "--feature", "99", *data])
     assert bad.exit_code == 2 and "does not exist" in bad.output
     bad = CliRunner().invoke(main, ["interpret", "saliency", "--run", str(run), "--feature", "NOSUCHTF", *data])

@@ -18,11 +18,13 @@ from chromseq.errors import ChromseqError, warn
 
 @dataclass
 class Motif:
-    """A position weight matrix: ``pwm`` (W, 4) probabilities, columns A, C, G, T."""
+    """A position weight matrix: ``pwm`` (W, 4) probabilities, columns A, C, G, T; ``taxon``: the
+    database's taxonomic group (JASPAR TRANSFAC ``CC tax_group:``), None when the file has none."""
 
     id: str
     name: str
     pwm: np.ndarray
+    taxon: str | None = None
 
     @property
     def width(self) -> int:
@@ -32,7 +34,7 @@ class Motif:
         return "".join("ACGT"[i] for i in self.pwm.argmax(1))
 
     def reverse_complement(self) -> Motif:
-        return Motif(self.id, self.name, self.pwm[::-1, ::-1].copy())
+        return Motif(self.id, self.name, self.pwm[::-1, ::-1].copy(), self.taxon)
 
 
 def _normalize(counts: np.ndarray, pseudocount: float = 0.0) -> np.ndarray:
@@ -155,7 +157,7 @@ def _read_meme(lines: list[str], path: Path, notes: list[str]) -> list[Motif]:
 
 def _read_transfac(lines: list[str], path: Path, notes: list[str]) -> list[Motif]:
     motifs: list[Motif] = []
-    mid = name = None
+    mid = name = taxon = None
     order: list[str] | None = None
     rows: list[list[float]] = []
     row_lines: list[int] = []
@@ -163,7 +165,7 @@ def _read_transfac(lines: list[str], path: Path, notes: list[str]) -> list[Motif
     def finish() -> None:
         label = mid or name or f"motif{len(motifs) + 1}"
         pwm = _check_matrix(np.array(rows), row_lines, path, label, False, notes)[:, [order.index(b) for b in "ACGT"]]
-        motifs.append(Motif(label, name or mid or "", _normalize(pwm)))
+        motifs.append(Motif(label, name or mid or "", _normalize(pwm), taxon))
 
     for i, raw in enumerate(lines, 1):
         line = raw.rstrip()
@@ -174,6 +176,8 @@ def _read_transfac(lines: list[str], path: Path, notes: list[str]) -> list[Motif
             name = line[2:].strip()
         elif tag in ("NA",) and len(line) > 3 and name is None:
             name = line[2:].strip()
+        elif line.startswith("CC tax_group:"):
+            taxon = line.split(":", 1)[1].strip() or None
         elif tag in ("PO", "P0"):
             order = [c.upper() for c in line.split()[1:5]]
             if sorted(order) != list("ACGT"):
@@ -192,7 +196,7 @@ def _read_transfac(lines: list[str], path: Path, notes: list[str]) -> list[Motif
         elif line.startswith("//"):
             if order is not None and rows:
                 finish()
-            mid = name = order = None
+            mid = name = order = taxon = None
             rows, row_lines = [], []
     if order is not None and rows:
         finish()
@@ -229,6 +233,21 @@ def _read_jaspar_pfm(lines: list[str], path: Path, notes: list[str]) -> list[Mot
             except ValueError as exc:
                 raise ChromseqError(f"{path}: line {i}: cannot parse counts {line!r}") from exc
     return motifs
+
+
+def select_taxon(motifs: list[Motif], taxon: str, source: str | os.PathLike = "the motif database") -> list[Motif]:
+    """The motifs of ``taxon`` (case-insensitive, e.g. 'vertebrates', 'plants', 'insects', 'fungi',
+    'nematodes', 'urochordates'), by the database's own annotations (JASPAR TRANSFAC
+    ``CC tax_group:`` lines). Raises when ``source`` has no annotations or not that taxon."""
+    present = sorted({m.taxon for m in motifs if m.taxon})
+    if not present:
+        raise ChromseqError(f"{source}: --taxon needs taxon annotations ('CC tax_group:' lines of a JASPAR "
+                            "TRANSFAC file); this file has none")
+    wanted = taxon.strip().lower()
+    chosen = [m for m in motifs if m.taxon and m.taxon.lower() == wanted]
+    if not chosen:
+        raise ChromseqError(f"{source}: no motif of taxon {taxon!r}; taxa present: {', '.join(present)}")
+    return chosen
 
 
 def write_meme(path: str | os.PathLike, motifs: list[Motif], *, background: np.ndarray | None = None,

@@ -59,7 +59,18 @@ def performance_rows(metrics: dict[str, np.ndarray], table, published: dict[str,
     return rows
 
 
+def annotation_text(value) -> str:
+    """An annotation (cell type, element, treatment) for display: empty when missing, which DeepSEA's
+    feature names write as 'None' (no treatment)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value).strip()
+    return "" if text in ("None", "NA", "nan") else text
+
+
 def _fmt(value) -> str:
+    if value is None:
+        return ""
     if isinstance(value, float):
         return "NA" if math.isnan(value) else f"{value:.6g}"
     return str(value)

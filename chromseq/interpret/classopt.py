@@ -8,14 +8,18 @@ from chromseq.interpret.common import score_model
 
 
 def class_optimization(model, feature: int, seq_len: int, *, lam: float = 0.009, lr: float = 0.05,
-                       steps: int = 1000, seed: int = 0, logits: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                       steps: int = 1000, seed: int = 0, logits: bool = True,
+                       progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Maximize S_c(X) - lam * ||X||^2 from X0 ~ U(0, 1) with RMSprop.
 
     Returns the optimized input (L, 4) and the PWM (L, 4) made from it: negative values
     clipped to 0, each position normalized to sum 1 (uniform where nothing is positive).
-    Both in the model's alphabet order.
+    Both in the model's alphabet order. ``progress``: a bar on stderr over the steps (None: only
+    on a terminal).
     """
     import tensorflow as tf
+
+    from chromseq.progress import progress_bar
 
     scorer = score_model(model, logits)
     rng = np.random.default_rng(seed)
@@ -32,7 +36,7 @@ def class_optimization(model, feature: int, seq_len: int, *, lam: float = 0.009,
         opt.apply_gradients([(tape.gradient(loss, x), x)])
         return objective
 
-    for _ in range(steps):
+    for _ in progress_bar(range(steps), desc="class optimization", unit="step", show=progress):
         step()
     x_opt = x.numpy()[0]
     pos = np.clip(x_opt, 0, None)

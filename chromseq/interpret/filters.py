@@ -17,22 +17,25 @@ def first_conv(model):
 
 
 def filter_motifs(model, x: np.ndarray, *, threshold: float = 0.5, alphabet: str = "AGCT",
-                  batch_size: int = 256) -> tuple[list[Motif], np.ndarray]:
+                  batch_size: int = 256, progress: bool | None = None) -> tuple[list[Motif], np.ndarray]:
     """PWMs of the first-layer filters from the windows that activate them.
 
     For each filter, every position whose activation exceeds ``threshold`` x the filter's maximum
     over ``x`` contributes its input window (aligned on the filter); base counts -> PWM (ACGT
-    columns). Returns the motifs and the number of windows (sites) behind each.
+    columns). Returns the motifs and the number of windows (sites) behind each. ``progress``: a
+    bar on stderr over the batches (None: only on a terminal).
     """
     import keras
+
+    from chromseq.progress import progress_bar
 
     conv = first_conv(model)
     width = conv.kernel_size[0]
     same = conv.padding == "same"
     sub = keras.Model(model.input, conv.output)
     x = np.asarray(x, np.float32)
-    acts = np.concatenate([np.asarray(sub(x[i : i + batch_size], training=False))
-                           for i in range(0, len(x), batch_size)])  # (N, P, F)
+    batches = progress_bar(range(0, len(x), batch_size), desc="filter activations", unit="batch", show=progress)
+    acts = np.concatenate([np.asarray(sub(x[i : i + batch_size], training=False)) for i in batches])  # (N, P, F)
     n_filters = acts.shape[-1]
     offset = (width - 1) // 2 if same else 0
     padded = np.pad(x, ((0, 0), (width, width), (0, 0)))  # windows past the edges read as N
@@ -60,9 +63,11 @@ def information_content(pwm: np.ndarray) -> np.ndarray:
 
 
 def trim(motif: Motif, min_ic: float = 0.3) -> Motif:
-    """Drop low-information columns at both ends."""
+    """Drop low-information columns at both ends (all of them when none reaches ``min_ic``)."""
     ic = information_content(motif.pwm)
     keep = np.flatnonzero(ic >= min_ic)
     if not len(keep):
-        return motif
+        # width 0, so a filter that learned nothing is matched to nothing: uniform columns sit
+        # close to the flat flanks of long database motifs and would get tiny Tomtom p-values
+        return Motif(motif.id, motif.name, motif.pwm[:0])
     return Motif(motif.id, motif.name, motif.pwm[keep[0] : keep[-1] + 1])

@@ -17,14 +17,18 @@ def in_silico_mutagenesis(
     positions: np.ndarray | range | None = None,
     alphabet: str = "AGCT",
     logits: bool = False,
+    progress: bool | None = None,
 ) -> np.ndarray:
     """Score changes for all substitutions of one-hot ``x`` (N, L, 4).
 
     Returns (N, P, 4) for one ``feature`` or (N, P, 4, K) for all, where P are the
     ``positions`` (default: all L); entry [n, p, b] is score(x with base b at p) - score(x),
     0 at the reference base. Scores are probabilities, or logits with ``logits=True``.
-    All mutants go through the one batched prediction path.
+    All mutants go through the one batched prediction path. ``progress``: a bar on stderr over
+    the sequences (None: only on a terminal).
     """
+    from chromseq.progress import progress_bar
+
     x = np.asarray(x, dtype=np.float32)
     n, length, _ = x.shape
     pos = np.arange(length) if positions is None else np.asarray(list(positions))
@@ -33,7 +37,7 @@ def in_silico_mutagenesis(
     k = ref.shape[1]
     out = np.zeros((n, len(pos), 4, k), np.float32)
     eye = np.eye(4, dtype=np.float32)
-    for i in range(n):
+    for i in progress_bar(range(n), desc="mutagenesis", unit="seq", show=progress):
         mutants = np.repeat(x[i][None], len(pos) * 4, axis=0)
         rows = np.arange(len(pos) * 4)
         mutants[rows, np.repeat(pos, 4)] = np.tile(eye, (len(pos), 1))

@@ -81,3 +81,51 @@ def plot_temporal(forward: np.ndarray, backward: np.ndarray, path: str | os.Path
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return finish(fig, path, tight=created)
+
+
+def plot_attributions(x: np.ndarray, contributions: np.ndarray, alphabet: str, path: str | os.PathLike | None = None,
+                      *, title: str = "Attributions", zoom: int = 60, planted: list[tuple[int, int]] | None = None,
+                      axes=None):
+    """Signed attributions of one sequence -> Figure. Top: contribution per position (summed over
+    bases; red raises the score, blue lowers it) along the whole sequence; bottom: the observed
+    bases scaled by their signed contribution around the largest |contribution|.
+
+    ``x`` one-hot (L, 4) and ``contributions`` (L, 4) (``Attributions.contributions[n]``), channels
+    in ``alphabet`` order (the model's); ``planted``: (start, stop) spans to shade. ``axes``: two
+    Axes; ``path``: also write the picture there.
+    """
+    fig, (ax1, ax2), created = several_axes(axes, 2, (13, 5.5), nrows=2, ncols=1,
+                                            gridspec_kw={"height_ratios": [1, 1.3]})
+    per_base = contributions.sum(1)
+    pos = np.arange(len(per_base))
+    ax1.bar(pos, per_base.clip(min=0), width=1.0, color="tab:red", label="raises the score")
+    ax1.bar(pos, per_base.clip(max=0), width=1.0, color="tab:blue", label="lowers the score")
+    ax1.axhline(0, color="black", lw=0.5)
+    for start, stop in planted or []:
+        ax1.axvspan(start - 0.5, stop - 0.5, color="gold", alpha=0.3)
+    if planted:
+        ax1.plot([], [], color="gold", alpha=0.5, lw=6, label="planted motif")
+    ax1.set(xlim=(-0.5, len(per_base) - 0.5), xlabel="position (bp)", ylabel="contribution", title=title)
+    ax1.legend(loc="upper right", fontsize=8)
+    lo, hi = _window(np.abs(per_base), zoom)
+    observed = np.asarray(x, float)[lo:hi] * per_base[lo:hi, None]  # the observed base's contribution
+    draw_logo(ax2, observed, alphabet, information=False)
+    ax2.axhline(0, color="black", lw=0.5)
+    ax2.set_xticks(range(0, hi - lo, 5), [str(lo + i) for i in range(0, hi - lo, 5)], fontsize=7)
+    ax2.set(xlabel=f"position (bp), zoom on {lo}-{hi}", ylabel="contribution",
+            title="observed bases scaled by signed contribution")
+    return finish(fig, path, tight=created)
+
+
+def plot_pattern(ppm: np.ndarray, cwm: np.ndarray, path: str | os.PathLike | None = None, *,
+                 title: str = "Pattern", axes=None):
+    """A TF-MoDISco pattern -> Figure: its CWM (mean signed contributions) above its PPM as an
+    information logo. ``ppm`` and ``cwm`` (W, 4) in A, C, G, T order; ``axes``: two Axes;
+    ``path``: also write the picture there."""
+    fig, (ax1, ax2), created = several_axes(axes, 2, (max(6, 0.35 * len(ppm) + 2), 4), nrows=2, ncols=1)
+    draw_logo(ax1, cwm, "ACGT", information=False)
+    ax1.axhline(0, color="black", lw=0.5)
+    ax1.set(title=title, ylabel="contribution")
+    draw_logo(ax2, ppm, "ACGT", information=True)
+    ax2.set(xlabel="position in pattern")
+    return finish(fig, path, tight=created)

@@ -39,7 +39,8 @@ def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], featur
 
     ``y_true`` (N, K) 0/1 labels, ``y_pred`` (N, K) scores, ``rows`` the K per-feature metric rows
     (``name``, ``feature_class``, ``auroc``, ``auprc``; from ``per_feature_metrics``).
-    ``axes``: two Axes to draw into (ROC, PR); ``path``: also write the picture there.
+    ``axes``: two Axes to draw into (ROC, PR); ``path``: also write the picture there. Each PR curve
+    has its no-skill line (precision = the feature's prevalence) dotted in its color.
     """
     fig, (ax1, ax2), created = several_axes(axes, 2, (13, 5.5), nrows=1, ncols=2)
     cmap = matplotlib.colormaps["tab10"]
@@ -53,7 +54,10 @@ def plot_roc_pr(y_true: np.ndarray, y_pred: np.ndarray, rows: list[dict], featur
         prec, rec, _ = precision_recall_curve(y, s)
         ax1.plot(fpr, tpr, color=cmap(n), lw=1.5, label=f"{label}: {_auc(r['auroc'])}")
         ax2.plot(rec, prec, color=cmap(n), lw=1.5, label=f"{label}: {_auc(r['auprc'])}")
+        # a classifier without skill has precision = prevalence at every recall
+        ax2.axhline(float(np.mean(y)), color=cmap(n), ls=":", lw=1)
     ax1.plot([0, 1], [0, 1], "--", color="gray", lw=1, label="chance")
+    ax2.plot([], [], ":", color="gray", lw=1, label="no skill (prevalence), dotted in each color")
     ax1.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curves (legend: AUROC)")
     ax2.set(xlabel="recall", ylabel="precision", title="Precision-recall curves (legend: AUPRC)")
     for ax in (ax1, ax2):
