@@ -45,7 +45,7 @@ def test_logistic_baseline_learns_a_planted_kmer():
         seqs[i] = seqs[i][:20] + "GGGGGGGG" + seqs[i][28:]
         y[i, 0] = 1
     y[:, 1] = rng.random(400) < 0.5
-    model = fit_kmer_baseline(kmer_counts(seqs[:300]), y[:300], n_jobs=1, verbose=False)
+    model = fit_kmer_baseline(kmer_counts(seqs[:300]), y[:300], verbose=False)
     p = model.predict(kmer_counts(seqs[300:]))
     from sklearn.metrics import roc_auc_score
 
@@ -88,9 +88,20 @@ def test_kmer_and_compare_cli_on_a_synthetic_bundle(tmp_path):
     write_bundle(tmp_path / "b", n_train=300, n_valid=60, n_test=200, length=120, n_features=6, seed=0)
     out = tmp_path / "kmer"
     result = CliRunner().invoke(main, ["baseline", "kmer", "--data", str(tmp_path / "b" / "train.mat"), "--out",
-                                       str(out), "--jobs", "1"])
+                                       str(out), "--block-size", "128"])
     assert result.exit_code == 0, result.output
-    assert (out / "model.joblib").exists() and "mean F1" in result.output
+    assert (out / "model.npz").exists() and "mean F1" in result.output and "300 training samples" in result.output
+    assert not [p for p in out.iterdir() if p.name.startswith(".kmer-counts")]  # the count cache is removed
+    import json
+
+    from chromseq.baseline.logistic import KmerBaseline
+
+    fit = json.loads((out / "summary.json").read_text())["fit"]
+    assert fit["passes"] >= fit["iterations"] >= 1 and KmerBaseline.load(out / "model.npz").coef.shape == (1364, 6)
+    for bad, says in ((["--C", "0"], "--C"), (["--test", str(tmp_path / "none.mat")], "none.mat")):
+        result = CliRunner().invoke(main, ["baseline", "kmer", "--data", str(tmp_path / "b" / "train.mat"), "--out",
+                                           str(tmp_path / "k2"), *bad])
+        assert result.exit_code != 0 and says in result.output and "Traceback" not in result.output
     rows = (out / "performance.tsv").read_text().splitlines()
     assert len(rows) == 7 and "f1" in rows[0] and "best_f1" in rows[0]
     # a "network" whose table is the baseline's own: never better

@@ -10,7 +10,7 @@ import numpy as np
 
 from chromseq.errors import ChromseqError
 
-MODEL_FILE = "model.joblib"
+MODEL_FILE = "model.npz"
 TABLE_FILE = "performance.tsv"
 SUMMARY_FILE = "summary.json"
 
@@ -22,7 +22,7 @@ def is_binary_file(path: str | os.PathLike) -> bool:
 
 
 def score_kmer_binary(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, *, alphabet: str = "ACGT",
-                      strands: int = 2, n_jobs: int = 1) -> np.ndarray:
+                      strands: int = 2) -> np.ndarray:
     """Fit the k-mer baseline on one-hot ``x_train`` (N, L, 4) with 0/1 ``y_train`` (N,) and score
     ``x_test`` (M,). ``strands=2``: trained on both strands, test scores averaged over both."""
     from chromseq.baseline.kmer import kmer_counts
@@ -33,7 +33,7 @@ def score_kmer_binary(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarr
     if strands == 2:
         x_train = np.concatenate([x_train, reverse_complement(x_train, alphabet)])
         y = np.concatenate([y, y])
-    base = fit_kmer_baseline(kmer_counts(x_train, alphabet=alphabet), y, n_jobs=n_jobs, verbose=False)
+    base = fit_kmer_baseline(kmer_counts(x_train, alphabet=alphabet), y, verbose=False)
     score = base.predict(kmer_counts(x_test, alphabet=alphabet))[:, 0]
     if strands == 2:
         score = 0.5 * (score + base.predict(kmer_counts(reverse_complement(x_test, alphabet), alphabet=alphabet))[:, 0])
@@ -53,54 +53,96 @@ def _binary_counts(data, test_file):
             table, str(test_file))
 
 
-def _multitask_counts(data, test_file, max_samples, pattern, crop):
-    from chromseq.baseline.kmer import kmer_counts
-    from chromseq.data import open_dataset
+def _feature_table(ds, data):
     from chromseq.data.annotations import FeatureTable
 
-    tr = open_dataset(data, max_samples=max_samples, crop=crop, features=pattern or None)
-    test_file = test_file or str(Path(data).with_name("test.mat"))
-    te = open_dataset(test_file, crop=crop, features=pattern or None)
-    (x, ytr), (xt, yte) = tr.load(), te.load()
-    xtr, xte = kmer_counts(x, alphabet=tr.alphabet), kmer_counts(xt, alphabet=te.alphabet)
-    names = tr.feature_names or [f"feature_{i}" for i in range(tr.n_features)]
+    names = ds.feature_names or [f"feature_{i}" for i in range(ds.n_features)]
     table_path = Path(data).with_name("features.tsv")
-    table = FeatureTable.read(table_path, n_features=tr.total_features) if table_path.exists() else None
-    table = table.subset(tr.features) if table is not None and tr.features is not None else table
-    table = table or FeatureTable(names, *[["NA"] * len(names)] * 3, ["all"] * len(names))
-    return xtr, ytr, xte, yte, table, str(test_file)
+    table = FeatureTable.read(table_path, n_features=ds.total_features) if table_path.exists() else None
+    table = table.subset(ds.features) if table is not None and ds.features is not None else table
+    return table or FeatureTable(names, *[["NA"] * len(names)] * 3, ["all"] * len(names))
+
+
+def _fit_multitask(data, max_samples, pattern, crop, c, class_weight, block_size, out, verbose):
+    """Stream ``data`` once into a k-mer count cache in ``out`` (deleted after), then fit."""
+    import tempfile
+
+    from chromseq.baseline.count_cache import cache_counts, cached_blocks
+    from chromseq.baseline.logistic import fit_streamed
+    from chromseq.data import open_dataset
+
+    with open_dataset(data, max_samples=max_samples, crop=crop, features=pattern or None) as ds:
+        if not ds.has_labels:
+            raise ChromseqError(f"{data}: no labels to fit the k-mer baseline on")
+        table = _feature_table(ds, data)
+        with tempfile.TemporaryDirectory(dir=out, prefix=".kmer-counts-") as tmp:
+            cache = Path(tmp) / "counts.h5"
+            stats = cache_counts(ds, cache, block_size=block_size, verbose=verbose)
+            model = fit_streamed(cached_blocks(cache, block_size), stats, c=c, class_weight=class_weight,
+                                 verbose=verbose)
+        return model, stats.n, table, ds
+
+
+def _score_multitask(model, test_file, crop, features, block_size):
+    """Predictions (M, K) and labels (M, K) of ``test_file``, counted block by block."""
+    from chromseq.baseline.kmer import kmer_counts
+    from chromseq.data import open_dataset
+
+    preds, labels = [], []
+    with open_dataset(test_file, crop=crop, features=features) as te:
+        if not te.has_labels:
+            raise ChromseqError(f"{test_file}: no labels to score the k-mer baseline against")
+        for _, x, y in te.iter_blocks(block_size):
+            preds.append(model.predict(kmer_counts(x, alphabet=te.alphabet)))
+            labels.append(y)
+    return np.concatenate(preds), np.concatenate(labels)
 
 
 def kmer_baseline(data: str | os.PathLike, *, test_file: str | os.PathLike | None = None,
-                  out_dir: str | os.PathLike = "runs/kmer", max_samples: int = 20000, pattern: str | None = None,
-                  class_weight: bool = False, crop: int | None = None, jobs: int = -1) -> dict:
-    """Fit the k-mer (k = 1..5) logistic baseline, one regression per feature, on ``data`` and
-    score ``test_file`` (default: test.mat beside a .mat ``data``).
+                  out_dir: str | os.PathLike = "runs/kmer", max_samples: int | None = None,
+                  pattern: str | None = None, class_weight: bool = False, crop: int | None = None,
+                  c: float = 1.0, block_size: int = 4096, verbose: bool = True) -> dict:
+    """Fit the k-mer (k = 1..5) logistic baseline, all features as one linear layer with a
+    separate L2 penalty each (scikit-learn's ``C`` = ``c``), on ``data`` and score ``test_file``
+    (default: test.mat beside a .mat ``data``).
 
-    ``data``: a multitask one-hot file (.mat, .h5, .npz; the first ``max_samples``, the features
-    matching ``pattern``, the central ``crop`` bp) or a DeepBind fold / labelled FASTA (then
-    ``test_file`` is required). Writes model.joblib, performance.tsv and summary.json into
-    ``out_dir`` and returns the summary (with ``mean_auroc`` and ``out_dir`` added).
+    ``data``: a multitask one-hot file (.mat, .h5, .npz; all samples or the first
+    ``max_samples``, the features matching ``pattern``, the central ``crop`` bp), counted in blocks
+    of ``block_size`` into a temporary cache in ``out_dir`` (2.7 kB a sample, deleted after), or
+    a DeepBind fold / labelled FASTA (then ``test_file`` is required). Writes model.npz,
+    performance.tsv and summary.json into ``out_dir`` and returns the summary (with
+    ``mean_auroc`` and ``out_dir`` added).
     """
+    import time
+
     from chromseq.baseline.logistic import fit_kmer_baseline
     from chromseq.evaluation.metrics import mean_f1, per_feature_metrics, summarize
     from chromseq.evaluation.tables import performance_rows, write_table
-    from chromseq.outputs import write_json
+    from chromseq.outputs import check_writable, write_json
 
-    out = Path(out_dir)
+    out = check_writable(out_dir, folder=True)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
     if is_binary_file(data):
         xtr, ytr, xte, yte, table, test_file = _binary_counts(data, test_file)
+        model = fit_kmer_baseline(xtr, ytr, c=c, class_weight="balanced" if class_weight else None,
+                                  verbose=verbose)
+        n_train = len(xtr)
+        fit_s = time.perf_counter() - start
+        pred = model.predict(xte)
     else:
-        xtr, ytr, xte, yte, table, test_file = _multitask_counts(data, test_file, max_samples, pattern, crop)
-    model = fit_kmer_baseline(xtr, ytr, class_weight="balanced" if class_weight else None, n_jobs=jobs)
-    pred = model.predict(xte)
+        model, n_train, table, ds = _fit_multitask(data, max_samples, pattern, crop, c,
+                                                   "balanced" if class_weight else None, block_size, out, verbose)
+        fit_s = time.perf_counter() - start
+        test_file = test_file or str(Path(data).with_name("test.mat"))
+        pred, yte = _score_multitask(model, test_file, crop, ds.features, block_size)
     metrics = per_feature_metrics(yte, pred)
-    out.mkdir(parents=True, exist_ok=True)
     model.save(out / MODEL_FILE)
     write_table(out / TABLE_FILE, performance_rows(metrics, table))
     f1, n = mean_f1(yte, pred)
-    summary = {"train": str(data), "test": str(test_file), "train_samples": int(len(xtr)),
-               "test_samples": int(len(xte)), "mean_f1": f1, "features_with_1pct_positives": n,
+    summary = {"train": str(data), "test": str(test_file), "train_samples": int(n_train),
+               "test_samples": int(len(yte)), "mean_f1": f1, "features_with_1pct_positives": n,
+               "fit": {**model.info, "seconds": round(fit_s, 1)},
                "classes": summarize(metrics, table.feature_class)}
     write_json(out / SUMMARY_FILE, summary)
     return {**summary, "mean_auroc": float(np.nanmean(metrics["auroc"])), "out_dir": str(out)}

@@ -153,7 +153,7 @@ def generate(
     n: int,
     length: int = 1000,
     n_features: int = 919,
-    seed: int = 0,
+    seed: int | list[int] = 0,
     motifs: list[Motif] | None = None,
     *,
     center: int = 200,
@@ -262,6 +262,32 @@ def feature_table(specs: list[FeatureSpec]) -> FeatureTable:
                         [s.treatment for s in specs], [s.feature_class for s in specs])
 
 
+TRAIN_CHUNK = 200_000
+
+
+def _write_train_chunks(path: Path, n: int, length: int, n_features: int, seed: int,
+                        motifs: list[Motif] | None) -> tuple[SynthData, dict, np.ndarray]:
+    """train.mat (v7.3) written ``TRAIN_CHUNK`` samples at a time, so memory (~4 GB at 1000 bp)
+    does not grow with ``n``; up to ``TRAIN_CHUNK`` samples it is one ``generate`` call as before.
+    Larger splits hold chunks of sequences-then-reverse-complements, each chunk seeded
+    ``[seed, chunk]`` with its label thresholds (GC, CpG quantiles) taken within the chunk."""
+    from chromseq.data.mat import MatV73Writer
+
+    planted: dict[str, list] = {}
+    positives = np.zeros(n_features)
+    with MatV73Writer(path, length, n_features, split="train") as writer:
+        for c, lo in enumerate(range(0, n, TRAIN_CHUNK)):
+            m = min(TRAIN_CHUNK, n - lo)
+            data = generate(m, length, n_features, seed=seed if n <= TRAIN_CHUNK else [seed, c], motifs=motifs)
+            for start in range(0, m, 8192):
+                writer.append(data.x[start : start + 8192], data.y[start : start + 8192])
+            positives += data.y.sum(0)
+            for key, value in data.planted.items():
+                planted.setdefault(key, []).append(value + lo if key == "sample" else value)
+            del data.x
+    return data, {k: np.concatenate(v) for k, v in planted.items()}, positives / n
+
+
 def write_bundle(
     out_dir: str | os.PathLike,
     *,
@@ -274,7 +300,7 @@ def write_bundle(
     seed: int = 0,
 ) -> dict:
     """Write train.mat (v7.3), valid.mat, test.mat (v5), features.tsv/.xlsx, truth.json, motifs.meme, planted_*.npz."""
-    from chromseq.data.mat import write_mat_v5, write_mat_v73
+    from chromseq.data.mat import write_mat_v5
     from chromseq.outputs import atomic_output, atomic_write_text, write_json
 
     out = Path(out_dir)
@@ -282,14 +308,15 @@ def write_bundle(
     summary: dict = {"out": str(out), "length": length, "n_features": n_features, "seed": seed, "splits": {}}
     data = None
     for i, (split, n) in enumerate((("train", n_train), ("valid", n_valid), ("test", n_test))):
-        data = generate(n, length, n_features, seed=seed * 1000 + i, motifs=motifs)
         if split == "train":
-            write_mat_v73(out / "train.mat", data.x, data.y, split="train")
+            data, planted, prevalence = _write_train_chunks(out / "train.mat", n, length, n_features,
+                                                            seed * 1000 + i, motifs)
         else:
+            data = generate(n, length, n_features, seed=seed * 1000 + i, motifs=motifs)
             write_mat_v5(out / f"{split}.mat", data.x, data.y, split=split)
+            planted, prevalence = data.planted, data.y.mean(0)
         with atomic_output(out / f"planted_{split}.npz") as tmp:
-            np.savez_compressed(tmp, **data.planted)
-        prevalence = data.y.mean(0)
+            np.savez_compressed(tmp, **planted)
         summary["splits"][split] = {"samples": n, "mean_prevalence": float(prevalence.mean()),
                                     "min_prevalence": float(prevalence.min()),
                                     "max_prevalence": float(prevalence.max())}
