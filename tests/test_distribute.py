@@ -52,13 +52,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# each worker logs the train.mat blocks it reads: block sharding must split every epoch between them
+_READ_LOG = """
+from chromseq.data.mat import SeqDataset
+_read = SeqDataset.read
+def read(self, start=0, stop=None):
+    if self.path.name == "train.mat":
+        with open({log!r}, "a") as fh:
+            fh.write(f"{{start}} {{stop}}\\n")
+    return _read(self, start, stop)
+SeqDataset.read = read
+"""
+
+
 @pytest.mark.slow
-def test_multi_worker_with_two_local_processes(bundle, tmp_path):
+def test_multi_worker_with_two_local_processes_reads_each_block_once(bundle, tmp_path):
     cfg = _config(bundle, tmp_path / "run", "multi_worker")
+    cfg["data"].update(block_size=16, shuffle_buffer_blocks=2)  # 8 blocks of 16: 4 per worker and epoch
     workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
-    script = f"from chromseq.training import train\ntrain({cfg!r})\n"
     procs = []
     for index in range(2):
+        script = _READ_LOG.format(log=str(tmp_path / f"reads{index}.txt"))
+        script += f"from chromseq.training import train\ntrain({cfg!r})\n"
         tf_config = json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
         procs.append(subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True, env={**ENV, "TF_CONFIG": tf_config}))
@@ -67,3 +82,16 @@ def test_multi_worker_with_two_local_processes(bundle, tmp_path):
         assert p.returncode == 0, err[-3000:]
     assert json.loads((tmp_path / "run" / "environment.json").read_text())["replicas"] == 2
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 2
+
+    def reads(index):  # [(start, stop)] in the order read; samples of the training stream only
+        rows = [tuple(map(int, line.split())) for line in (tmp_path / f"reads{index}.txt").read_text().splitlines()]
+        return [r for r in rows if r[1] - r[0] == 16]
+
+    r0, r1 = reads(0), reads(1)
+    assert len(r0) == len(r1) == 8  # 2 epochs x 4 blocks each: 128 samples per worker, not 256
+    for epoch in range(2):
+        share0 = {s for s, _ in r0[4 * epoch : 4 * epoch + 4]}
+        share1 = {s for s, _ in r1[4 * epoch : 4 * epoch + 4]}
+        assert not share0 & share1  # disjoint ...
+        assert share0 | share1 == set(range(0, 128, 16))  # ... and together the whole epoch
+    assert [s for s, _ in r0[:4]] != [s for s, _ in r0[4:]]  # each epoch a new block order

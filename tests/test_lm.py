@@ -77,3 +77,51 @@ def test_lm_sweep_on_a_tiny_grid(tmp_path):
     assert result.exit_code == 0, result.output
     rows = (tmp_path / "sweep" / "sweep.tsv").read_text().splitlines()
     assert len(rows) == 3 and (tmp_path / "sweep" / "sweep.png").exists()
+
+
+def _constant_lm(probs):
+    """A 1-unit SimpleRNN LM whose next-base distribution is ``probs`` whatever the input (zero weights, bias log p)."""
+    from chromseq.lm.model import build_lm
+
+    model = build_lm("simple", units=1, layers=1, embedding_dim=1)
+    head = model.get_layer("next_base")
+    head.set_weights([np.zeros((1, 4), np.float32), np.log(np.asarray(probs, np.float32))])
+    return model
+
+
+def test_compiled_sampler_draws_the_next_base_distribution():
+    from chromseq.lm.sample import sample_compiled
+
+    probs = np.array([0.5, 0.25, 0.125, 0.125])
+    n = 4000
+    for temperature in (1.0, 0.5):
+        expected = probs ** (1 / temperature) / (probs ** (1 / temperature)).sum()  # T=0.5: 16/22, 4/22, 1/22, 1/22
+        seq = sample_compiled(_constant_lm(probs), n, temperature=temperature, seed=7, chunk=1500, progress=False)
+        assert len(seq) == n and set(seq) <= set("ACGT")
+        freq = np.array([seq.count(b) for b in "ACGT"]) / n
+        se = np.sqrt(expected * (1 - expected) / n)  # binomial standard error of each frequency
+        assert (np.abs(freq - expected) < 4.5 * se).all(), (temperature, freq, expected)
+    # seeded: the same sequence however it is cut into chunks
+    model = _constant_lm(probs)
+    assert sample_compiled(model, 300, seed=3, chunk=64, progress=False) == \
+        sample_compiled(model, 300, seed=3, chunk=1000, progress=False)
+    assert sample_compiled(model, 300, seed=4, progress=False) != sample_compiled(model, 300, seed=3, progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["gru", "lstm", "cwrnn"])
+def test_compiled_greedy_sampling_matches_the_per_base_model_calls(cell):
+    import keras
+
+    from chromseq.lm.model import build_lm
+    from chromseq.lm.sample import sample_compiled, sample_windowed
+
+    keras.utils.set_random_seed(1)
+    model = build_lm(cell, units=8, layers=2, embedding_dim=4)
+    for layer in model.layers:  # larger weights: a sequence that depends on its context
+        layer.set_weights([w * 3 for w in layer.get_weights()])
+    prime = "ACGTTGCA"
+    fast = sample_compiled(model, 30, prime=prime, greedy=True, progress=False)
+    slow = sample_windowed(model, 30, context=100, prime=prime, greedy=True)
+    assert fast == slow
+    assert cell != "gru" or len(set(fast)) > 1  # not a constant run: the state matters

@@ -65,3 +65,38 @@ def test_tf_dataset_gives_exactly_the_numpy_batches(tmp_path):
         np.testing.assert_array_equal(gy, ey)
     dropped = list(make_tf_dataset(ds, drop_remainder=True, **kw))
     assert len(dropped) == 20
+
+
+def test_block_shards_are_disjoint_cover_the_epoch_and_share_one_block_order(tmp_path):
+    x, _ = _file(tmp_path)
+    ds = open_dataset(tmp_path / "train.mat")
+    kw = dict(batch_size=10, seed=3, epoch=1, block_size=100, shuffle_buffer_blocks=2)
+    index = {r.tobytes(): i for i, r in enumerate(x)}
+    shares = [np.concatenate([b[0] for b in iter_batches(ds, shard=(i, 3), **kw)]) for i in range(3)]
+    ids = [{index[r.tobytes()] for r in s} for s in shares]
+    assert [len(s) for s in shares] == [400, 300, 300]  # 10 blocks: 4 + 3 + 3
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    assert set().union(*ids) == set(range(1000))
+    blocks = [[i // 100 for i in sorted(s)][::100] for s in ids]  # whole blocks: one id in 100 names each
+    # the epoch's block order (the same for every worker), dealt out: worker i holds blocks i, i+3, ... of it
+    starts = np.arange(0, 1000, 100)
+    np.random.default_rng([3, 1]).shuffle(starts)
+    for i in range(3):
+        assert sorted(blocks[i]) == sorted(starts[i::3] // 100)
+
+
+def test_endless_share_gives_whole_batches_for_the_worker_steps(tmp_path):
+    import tensorflow as tf
+
+    from chromseq.data.stream import epoch_stream
+
+    _file(tmp_path, n=250)  # 3 blocks of 100 (the last of 50) for 2 workers: shares of 150 and 100
+    ds = open_dataset(tmp_path / "train.mat")
+    stream = epoch_stream(ds, batch_size=40, steps=7, seed=0, block_size=100)
+    sizes = []
+    for pipeline in range(2):
+        ctx = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline, num_replicas_in_sync=2)
+        data = stream(0, context=ctx)
+        assert data.options().experimental_distribute.auto_shard_policy == tf.data.experimental.AutoShardPolicy.OFF
+        sizes.append([len(bx) for bx, _ in data])
+    assert sizes == [[20] * 7, [20] * 7]  # per-replica batches; the 100-sample share starts over to keep step

@@ -86,3 +86,48 @@ def test_a_resuming_non_chief_worker_reads_the_run_directory_it_was_given(tmp_pa
     result = fit(_model, (x, y), (x, y), run, epochs=2, batch_size=32, resume=True, verbose=0)
     assert result.epochs_run == 2 and [row["epoch"] for row in result.history] == [1]  # epoch 2, kept privately
     assert ((run / "history.csv").read_text(), (run / "model.keras").stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_distributed_loop_unscales_a_loss_scale_optimizer(scaled):
+    """One SGD step through ``fit_distributed``: with a LossScaleOptimizer (loss x 2^15, gradients / 2^15) the
+    weights equal those of a plain step, computed by hand: w - lr * 2 (x.w - y) x."""
+    import keras
+    import tensorflow as tf
+
+    from chromseq.training.core import fit_distributed
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+    model.layers[0].set_weights([np.array([[1.0], [2.0]], np.float32)])
+    sgd = keras.optimizers.SGD(0.25)
+    optimizer = keras.optimizers.LossScaleOptimizer(sgd, initial_scale=2.0**15) if scaled else sgd
+    model.compile(optimizer, "mse")
+    x, y = np.array([[1.0, 0.5]], np.float32), np.zeros((1, 1), np.float32)
+    data = tf.data.Dataset.from_tensors((x, y))  # pred 2, loss 4, gradient 2 * 2 * x = [4, 2]
+    fit_distributed(model, tf.distribute.get_strategy(), data, epochs=1, initial_epoch=0, steps_per_epoch=1,
+                    callbacks=[], verbose=0)
+    np.testing.assert_array_equal(model.layers[0].get_weights()[0], [[0.0], [1.5]])
+    if scaled:
+        assert float(optimizer.dynamic_scale.numpy()) == 2.0**15  # finite gradients: the scale is kept
+
+
+def test_time_budget_stops_between_steps_and_leaves_a_resumable_run(tmp_path):
+    """A budget of 0.5 min on a clock that advances 10 s per reading: training stops after the 3rd step of the
+    first epoch (of 5 per epoch), and that epoch is checkpointed like a full one."""
+    import json
+
+    from chromseq.training.callbacks import TimeBudget
+
+    ticks = iter(range(0, 10_000, 10))
+    budget = TimeBudget(0.5, clock=lambda: next(ticks))
+    x, y = _data()
+    result = fit(_model, (x, y), _data(64, seed=1), tmp_path / "run", epochs=3, batch_size=32, verbose=0,
+                 callbacks=[budget])
+    assert budget.stopped_at == (0, 3)
+    state = json.loads((tmp_path / "run" / "checkpoints" / "state.json").read_text())
+    assert state["epoch"] == 1 and state["iterations"] == 3 and result.epochs_run == 1
+    assert (tmp_path / "run" / "checkpoints" / "best.keras").exists()
+    resumed = fit(_model, (x, y), _data(64, seed=1), tmp_path / "run", epochs=2, batch_size=32, verbose=0,
+                  resume=True)
+    state = json.loads((tmp_path / "run" / "checkpoints" / "state.json").read_text())
+    assert resumed.epochs_run == 2 and state["iterations"] == 3 + 5  # the next epoch, whole

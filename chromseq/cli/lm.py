@@ -55,7 +55,7 @@ def lm_eval(run_dir, fasta, max_order) -> None:
 @click.option("--fasta", required=True, type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", default="runs/lm_sweep", show_default=True, type=click.Path(file_okay=False))
 @click.option("--epochs", default=1, show_default=True, type=click.IntRange(1))
-@click.option("--minutes", type=float, help="Time budget per grid point (checked between epochs).")
+@click.option("--minutes", type=float, help="Time budget per grid point (checked after every step).")
 @click.option("--cell", "cells", multiple=True, help="Restrict the grid (repeatable); default gru and lstm.")
 @click.option("--seq-len", "seq_lens", multiple=True, type=int, help="Default 50, 100, 500, 1000.")
 @click.option("--layers", "layer_counts", multiple=True, type=int, help="Default 2, 3.")
@@ -78,12 +78,21 @@ def lm_sweep(fasta, out_dir, epochs, minutes, cells, seq_lens, layer_counts, lrs
 @click.option("--temperature", default=1.0, show_default=True, type=float)
 @click.option("--prime", default="", help="Start from this sequence.")
 @click.option("--seed", default=0, show_default=True, type=int)
-def lm_sample(run_dir, length, temperature, prime, seed) -> None:
-    """Generate sequence from a trained model (FASTA on stdout)."""
+@click.option("--greedy", is_flag=True, help="Always take the most likely base (ignores --temperature).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: only when stderr is a terminal).")
+def lm_sample(run_dir, length, temperature, prime, seed, greedy, progress) -> None:
+    """Generate sequence from a trained model (FASTA on stdout), compiled, with the RNN state carried.
+
+    \b
+    Example:
+      chromseq lm sample --run runs/lm_repeat --length 10000 --prime AGCTTGAGGC --temperature 0.8
+    """
     from chromseq.lm.train import sample_lm
 
-    seq = sample_lm(run_dir, length, temperature=temperature, seed=seed, prime=prime)
-    click.echo(f">sample temperature={temperature} seed={seed}")
+    seq = sample_lm(run_dir, length, temperature=temperature, seed=seed, prime=prime, greedy=greedy,
+                    progress=progress)
+    click.echo(f">sample {'greedy' if greedy else f'temperature={temperature}'} seed={seed}")
     for i in range(0, len(seq), 60):
         click.echo(seq[i : i + 60])
 

@@ -6,6 +6,10 @@ blocks (``x[:, :, i:i+B]``, 20-29k samples/s), visit blocks in a shuffled order,
 blocks and permute samples inside the pool. Memory is ``block_size x shuffle_buffer_blocks``
 samples whatever the file size. The order depends only on ``seed`` and ``epoch``, so an
 interrupted epoch can be replayed exactly on ``--resume``.
+
+Several workers share an epoch by blocks: all of them draw the same block order and worker i
+of N takes blocks i, i+N, ... of it before anything is read, so N workers read the file once
+between them (``shard``; ``epoch_stream`` wires it to ``tf.distribute``).
 """
 
 from __future__ import annotations
@@ -30,18 +34,25 @@ def iter_pools(
     shuffle_buffer_blocks: int = 4,
     rc_augment: bool = False,
     drop_remainder: bool = False,
+    shard: tuple[int, int] = (0, 1),
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield one epoch as shuffled pools of whole batches (x uint8 (n*B, L, 4), y uint8 (n*B, K)).
 
     Cutting each pool into consecutive ``batch_size`` slices gives the epoch's batches; only the
-    last pool may end with a partial batch (dropped with ``drop_remainder``).
+    last pool may end with a partial batch (dropped with ``drop_remainder``). ``shard=(i, n)``
+    keeps blocks i, i+n, ... of the epoch's block order (the same order for every i): the n
+    shards are disjoint and together hold the epoch.
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    index, count = shard
+    if not 0 <= index < count:
+        raise ValueError(f"shard must be (index, count) with 0 <= index < count, got {shard}")
     rng = np.random.default_rng([seed, epoch])
     starts = np.arange(0, ds.n_samples, block_size)
     if shuffle:
         rng.shuffle(starts)
+    starts = starts[index::count]
     perm = complement_permutation(ds.alphabet) if rc_augment else None
     carry: tuple[np.ndarray, np.ndarray] | None = None
     group = max(1, shuffle_buffer_blocks) if shuffle else 1
@@ -72,8 +83,32 @@ def iter_batches(ds: SeqDataset, *, batch_size: int, **kwargs) -> Iterator[tuple
             yield x[b : b + batch_size], y[b : b + batch_size]
 
 
-def tf_batches(ds: SeqDataset, epoch, *, batch_size: int, **kwargs):
+def _endless_share(ds: SeqDataset, epoch: int, *, batch_size: int, shard: tuple[int, int], **kwargs):
+    """A worker's share of ``epoch`` in pools of whole batches, replayed without end.
+
+    Shares differ by up to a block while every worker must run the same number of steps: a
+    worker whose share runs out starts it over (the caller takes ``steps`` batches).
+    """
+    n_blocks = -(-ds.n_samples // kwargs.get("block_size", 4096))
+    if n_blocks < shard[1]:
+        raise ChromseqError(f"{ds.path}: {n_blocks} block(s) of {kwargs.get('block_size', 4096)} samples cannot be "
+                            f"shared by {shard[1]} workers; lower data.block_size")
+    carry = None
+    while True:
+        for x, y in iter_pools(ds, batch_size=batch_size, epoch=epoch, shard=shard, **kwargs):
+            if carry is not None:
+                x, y = np.concatenate([carry[0], x]), np.concatenate([carry[1], y])
+            full = len(x) // batch_size * batch_size
+            carry = (x[full:], y[full:]) if full < len(x) else None
+            if full:
+                yield x[:full], y[:full]
+
+
+def tf_batches(ds: SeqDataset, epoch, *, batch_size: int, shard: tuple[int, int] = (0, 1), **kwargs):
     """The batches of ``epoch`` (an int or a scalar tensor) as a ``tf.data.Dataset`` of uint8 pairs.
+
+    With ``shard=(i, n)``, n > 1: worker i's blocks only, in whole batches, without end (take
+    the epoch's steps).
 
     Python hands TensorFlow whole pools, which ``tf.data`` cuts into batches: one generator call
     per pool of thousands of samples instead of one per batch (15.6-17.7k vs 10.9-14.1k
@@ -85,7 +120,10 @@ def tf_batches(ds: SeqDataset, epoch, *, batch_size: int, **kwargs):
 
     def pools(e):
         try:
-            yield from iter_pools(ds, batch_size=batch_size, epoch=int(e), **kwargs)
+            if shard[1] > 1:
+                yield from _endless_share(ds, int(e), batch_size=batch_size, shard=shard, **kwargs)
+            else:
+                yield from iter_pools(ds, batch_size=batch_size, epoch=int(e), **kwargs)
         except ChromseqError as exc:  # TensorFlow re-raises it as UnknownError: let the consumer unwrap it
             raised_in_generator(exc)
             raise
@@ -101,6 +139,30 @@ def as_float(data):
 
     return data.map(lambda x, y: (tf.cast(x, tf.float32), tf.cast(y, tf.float32)),
                     num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def epoch_stream(ds: SeqDataset, *, batch_size: int, steps: int, **kwargs):
+    """``(epoch, context=None) -> that epoch's float32 batches`` (``steps`` of them) for ``chromseq.fit``.
+
+    ``batch_size`` is the global batch. Given a ``tf.distribute.InputContext`` (multi-worker
+    training), the function returns the share of input pipeline i of N: blocks i, i+N, ... in
+    per-replica batches, auto-sharding off, so no block is read by two workers.
+    ``kwargs`` are ``iter_pools``'s (seed, block_size, shuffle_buffer_blocks, rc_augment).
+    """
+    import tensorflow as tf
+
+    def epoch_batches(epoch, context=None):
+        if context is None:
+            return as_float(tf_batches(ds, epoch, batch_size=batch_size, **kwargs).take(steps))
+        share = (context.input_pipeline_id, context.num_input_pipelines)
+        local_replicas = max(1, context.num_replicas_in_sync // context.num_input_pipelines)  # one batch each per step
+        data = tf_batches(ds, epoch, batch_size=context.get_per_replica_batch_size(batch_size), shard=share,
+                          **kwargs).take(steps * local_replicas)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        return as_float(data.with_options(options))
+
+    return epoch_batches
 
 
 def make_tf_dataset(

@@ -125,7 +125,7 @@ def kmer_binary(train_file: str | os.PathLike, test_file: str | os.PathLike, *, 
     train, test = read_binary_folds(train_file, test_file, length=length, seed=seed)
     tr, _ = split_pairs(train, valid_fraction, seed)
     score = score_kmer_binary(one_hot([train.seqs[i] for i in tr], "ACGT"), train.labels[tr],
-                              one_hot(test.seqs, "ACGT"), strands=strands, n_jobs=1)
+                              one_hot(test.seqs, "ACGT"), strands=strands)
     m = binary_metrics(test.labels, score)
     name = tf_name(train_file)
     return {"tf": name, "model": "kmer_logistic", "epochs_run": 0, "strands": strands, "train_sequences": int(len(tr)),
@@ -154,9 +154,10 @@ def run_tf(train_file: Path, test_file: Path, models: list[str], out_dir: str | 
     ``verbose=2`` prints a line per epoch (Keras), prefixed by nothing: with several TFs side by
     side the lines interleave, the final rows name their TF.
     """
-    if threads:
-        from chromseq.training.devices import configure_runtime
+    from chromseq.training.devices import configure_runtime, grow_gpu_memory
 
+    grow_gpu_memory()  # several --jobs processes share one GPU: none may take all of its memory
+    if threads:
         configure_runtime(threads, deterministic=False, seed=seed)
     name = tf_name(train_file)
     rows = []

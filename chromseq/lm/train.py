@@ -39,7 +39,7 @@ class LMTrainConfig:
     epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 2e-3
-    minutes: float | None = None  # stop after this many minutes (checked between epochs)
+    minutes: float | None = None  # stop after this many minutes (checked after every step)
     patience: int | None = 3
     verbose: int = 1
 
@@ -143,7 +143,8 @@ def train_lm(fasta: str | os.PathLike, config: str | os.PathLike | dict | None, 
     Each epoch draws windows of ``data.seq_len + 1`` bases at random starts (seeded by seed and
     epoch: x (W, seq_len) int32 base indices, y the next bases, N targets weighted 0); the
     validation region's per-base perplexity picks the best checkpoint and drives early stopping
-    (``train.patience``); ``train.minutes`` is a time budget checked between epochs.
+    (``train.patience``); ``train.minutes`` is a time budget checked after every step (the
+    epoch in progress is then closed and checkpointed; ``resume`` continues with the next one).
     """
     import keras
 
@@ -206,21 +207,17 @@ def evaluate_lm(run_dir: str | os.PathLike, fasta: str | os.PathLike | None = No
 
 
 def sample_lm(run_dir: str | os.PathLike, length: int, *, temperature: float = 1.0, seed: int = 0,
-              prime: str = "") -> str:
-    """Generate ``length`` bases, each drawn from the model's next-base distribution ** (1/temperature)."""
+              prime: str = "", greedy: bool = False, progress: bool | None = None) -> str:
+    """Generate ``length`` bases, each drawn from the model's next-base distribution ** (1/temperature).
+
+    Compiled (``chromseq.lm.sample.sample_compiled``): the recurrent state is carried base by
+    base over the whole sequence. ``greedy`` takes the most likely base; ``progress`` shows a
+    bar on stderr (None: on a terminal only).
+    """
+    from chromseq.lm.sample import sample_compiled
+
     if temperature <= 0:
         raise ChromseqError("temperature must be positive")
-    from chromseq.data.encoding import encode_indices
-
-    run_dir = Path(run_dir)
-    cfg = load_lm_config(run_dir / runs.CONFIG_FILE)
-    model = runs.load_model(run_dir)
-    rng = np.random.default_rng(seed)
-    seq = list(encode_indices(prime, "ACGT")) if prime else [int(rng.integers(4))]
-    context = cfg.data.seq_len
-    for _ in range(length):
-        window = np.array(seq[-context:], np.int32)[None]
-        p = np.asarray(model(window, training=False))[0, -1].astype(np.float64)
-        p = np.exp(np.log(np.clip(p, 1e-12, 1)) / temperature)
-        seq.append(int(rng.choice(4, p=p / p.sum())))
-    return "".join("ACGT"[i] if i < 4 else "N" for i in seq[len(prime) if prime else 1:])
+    model = runs.load_model(Path(run_dir))
+    return sample_compiled(model, length, temperature=temperature, seed=seed, prime=prime, greedy=greedy,
+                           progress=progress)

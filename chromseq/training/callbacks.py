@@ -217,17 +217,41 @@ class Checkpoints(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training at the end of the first epoch that ends ``minutes`` after training began."""
+    """Stop training once ``minutes`` have passed since it began, checked after every step.
 
-    def __init__(self, minutes: float):
+    The epoch in progress is cut short there and closed as usual (validation, history row,
+    ``best.keras`` if it improved, ``last.keras`` and ``state.json``), so the run keeps its best
+    model and ``--resume`` continues it with the next epoch (the rest of the cut epoch is
+    skipped). Under ``fit_distributed`` (multi-worker) workers must stop at the same step, so
+    there the budget is checked between epochs only. ``clock`` (seconds) is for tests.
+    """
+
+    def __init__(self, minutes: float, clock: Callable[[], float] = time.perf_counter):
         super().__init__()
         self.minutes = minutes
+        self.clock = clock
         self._start = 0.0
+        self._epoch = 0
+        self.stopped_at: tuple[int, int] | None = None  # (epoch, steps run in it) when the budget ended training
+
+    def _spent(self) -> bool:
+        return (self.clock() - self._start) / 60 >= self.minutes
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
+        self._start = self.clock()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.stopped_at is None and self._spent():
+            self.stopped_at = (self._epoch, batch + 1)
+            print(f"time budget of {self.minutes} min reached after step {batch + 1} of epoch {self._epoch + 1}; "
+                  "closing the epoch here (--resume continues with the next one)", flush=True)
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        if (time.perf_counter() - self._start) / 60 >= self.minutes:
+        if self.stopped_at is None and self._spent():
+            self.stopped_at = (epoch, -1)
             print(f"time budget of {self.minutes} min reached", flush=True)
             self.model.stop_training = True

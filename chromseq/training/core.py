@@ -216,7 +216,10 @@ def fit(
             ``(x (N, ...), y (N, ...)[, w (N, ...)])`` cut into ``batch_size`` batches, shuffled per
             epoch with ``seed``; or a function ``epoch -> arrays`` (that epoch's samples) or
             ``epoch -> tf.data.Dataset`` (that epoch's batches, ``steps_per_epoch`` of them; the
-            epoch may be a scalar tensor). Epoch-dependent data make resume exact.
+            epoch may be a scalar tensor). Epoch-dependent data make resume exact. A function
+            that also takes ``context=`` (a ``tf.distribute.InputContext``) returns one worker's
+            share in per-replica batches: multi-worker training then has each worker read only
+            its share (``chromseq.data.stream.epoch_stream``).
         valid: ``(x, y)`` arrays scored with ``multilabel_validation`` (loss, perplexity, AUROC,
             AUPRC, F1, best F1 over the whole set), or a function ``model -> {name: value}``; each
             value is logged as ``val_<name>`` after every epoch.
@@ -331,9 +334,17 @@ def _fit(model, train_data, valid, run_dir: Path, *, held: contextlib.ExitStack,
             if not steps:
                 raise ChromseqError("multi-worker training needs a stream with steps_per_epoch "
                                     "(a function epoch -> tf.data.Dataset)")
-            options = tf.data.Options()
-            options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-            fit_distributed(model, strategy, data.with_options(options), epochs=epochs, initial_epoch=first_epoch,
+            if _takes_context(train_data):  # each worker builds and reads only its share of the blocks
+                def worker_stream(context):
+                    return tf.data.Dataset.range(first_epoch, epochs).flat_map(
+                        lambda e: train_data(e, context=context)).prefetch(tf.data.AUTOTUNE)
+
+                data = strategy.distribute_datasets_from_function(worker_stream)
+            else:  # every worker reads the whole stream and keeps its part
+                options = tf.data.Options()
+                options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+                data = data.with_options(options)
+            fit_distributed(model, strategy, data, epochs=epochs, initial_epoch=first_epoch,
                             steps_per_epoch=steps, callbacks=cb, verbose=verbose)
         else:
             model.fit(data, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=steps, callbacks=cb,
@@ -348,13 +359,29 @@ def _fit(model, train_data, valid, run_dir: Path, *, held: contextlib.ExitStack,
                      monitor, _read_history(out_dir / runs.HISTORY_FILE))
 
 
+def _takes_context(train_data) -> bool:
+    """Whether ``train_data`` is a function ``(epoch, context=...)`` that can build one worker's share."""
+    import inspect
+
+    if not callable(train_data):
+        return False
+    try:
+        return "context" in inspect.signature(train_data).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def fit_distributed(model, strategy, data, *, epochs: int, initial_epoch: int, steps_per_epoch: int,
                     callbacks: list, verbose: int = 1) -> None:
     """A plain distributed loop for ``MultiWorkerMirroredStrategy``, with the same callbacks as ``fit``.
 
     Keras 3's ``fit`` does not run under it (keras-team/keras#20585: per-replica values reach a
     tensor conversion): ``strategy.run`` per step, the compiled loss averaged over the global
-    batch. ``model`` is compiled inside ``strategy.scope()``; ``data`` yields global batches.
+    batch. ``model`` is compiled inside ``strategy.scope()``; ``data`` is a ``tf.data.Dataset``
+    of global batches or an already distributed dataset (``distribute_datasets_from_function``).
+    The loss is scaled by ``optimizer.scale_loss`` before the gradients are taken (a
+    ``LossScaleOptimizer``, which ``compile`` puts in under ``mixed_float16``, divides them by
+    its scale in ``apply_gradients``; for other optimizers the scale is 1).
     """
     import keras
     import tensorflow as tf
@@ -363,18 +390,24 @@ def fit_distributed(model, strategy, data, *, epochs: int, initial_epoch: int, s
                                        epochs=epochs, steps=steps_per_epoch, verbose=verbose)
     replicas = strategy.num_replicas_in_sync
     loss_fn, optimizer = model.loss, model.optimizer
-    iterator = iter(strategy.experimental_distribute_dataset(data))
+    if isinstance(loss_fn, str):  # compiled as model.compile(..., "mse")
+        loss_fn = keras.losses.get(loss_fn)
+    if isinstance(data, tf.data.Dataset):
+        data = strategy.experimental_distribute_dataset(data)
+    iterator = iter(data)
 
     def replica_step(x, y):
         with tf.GradientTape() as tape:
             pred = model(x, training=True)
-            loss = loss_fn(y, pred)
+            loss = tf.reduce_mean(loss_fn(y, pred))  # a loss function (not a Loss) gives one value per sample
             if model.losses:
                 loss += tf.add_n(model.losses)
-            scaled = loss / replicas  # summed over replicas below = the global mean
+            share = loss / replicas  # summed over replicas below = the global mean
+            # float16 gradients underflow: scale the loss up; apply_gradients divides the scale out again
+            scaled = optimizer.scale_loss(share)
         grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return scaled
+        return share
 
     @tf.function
     def train_step(it):

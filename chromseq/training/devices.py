@@ -17,10 +17,32 @@ def describe_devices() -> dict:
             "using": "GPU" if gpus else "CPU", "cores": os.cpu_count()}
 
 
+def grow_gpu_memory() -> int:
+    """Let every visible GPU allocate memory as needed instead of all of it at start; returns how many.
+
+    TensorFlow otherwise reserves nearly all of a GPU's memory in the first process that uses
+    it, so two ``tfbs --jobs`` processes on one GPU fight for it. Must run before the GPUs are
+    first used (``make_strategy`` and ``configure_runtime`` call it); does nothing on CPU.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")  # lists without initializing the runtime
+    if gpus:  # read at GPU start-up: also covers a GPU another library initializes first
+        os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialized (a notebook that used the GPU first): left as it is
+            pass
+    return len(gpus)
+
+
 def configure_runtime(threads: int | None = None, deterministic: bool = True, seed: int = 0) -> None:
-    """Thread pools, seeds and (on CPU) deterministic ops, before any model is built."""
+    """GPU memory growth, thread pools, seeds and (on CPU) deterministic ops, before any model is built."""
     import keras
     import tensorflow as tf
+
+    grow_gpu_memory()
 
     if threads:
         try:
@@ -33,16 +55,48 @@ def configure_runtime(threads: int | None = None, deterministic: bool = True, se
         tf.config.experimental.enable_op_determinism()
 
 
-def set_precision(mixed: bool) -> str:
-    """Global Keras dtype policy: bf16 on CPU / fp16 on GPU when ``mixed``; outputs stay float32."""
+def mixed_policy_for_gpus(capabilities: list[tuple[int, int]]) -> str:
+    """``mixed_bfloat16`` when every GPU has compute capability >= 8.0 (Ampere on), else ``mixed_float16``.
+
+    bfloat16 keeps float32's exponent range, so it needs no loss scaling; older GPUs have no
+    fast bfloat16 kernels and use float16, with the loss scaled (Keras wraps the optimizer in a
+    ``LossScaleOptimizer`` at compile time).
+    """
+    return "mixed_bfloat16" if capabilities and min(capabilities) >= (8, 0) else "mixed_float16"
+
+
+def gpu_capabilities() -> list[tuple[int, int]]:
+    """Compute capability (major, minor) of each visible GPU ((0, 0) where TensorFlow does not say)."""
+    import tensorflow as tf
+
+    caps = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        cap = tf.config.experimental.get_device_details(gpu).get("compute_capability") or (0, 0)
+        caps.append((int(cap[0]), int(cap[1])))
+    return caps
+
+
+def set_precision(mixed: bool | str) -> str:
+    """Global Keras dtype policy; outputs stay float32. Returns the policy's name.
+
+    ``mixed=True``: ``mixed_bfloat16`` on CPU (when its oneDNN runs bfloat16) and on GPUs of
+    compute capability >= 8.0, ``mixed_float16`` on older GPUs. A policy name
+    (``"mixed_bfloat16"``, ``"mixed_float16"``, ``"float32"``) forces that policy.
+    """
     import keras
     import tensorflow as tf
 
-    if not mixed:
+    if not mixed or mixed == "float32":
         keras.mixed_precision.set_global_policy("float32")
         return "float32"
-    policy = "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
-    if policy == "mixed_bfloat16" and not cpu_runs_bfloat16():
+    gpus = tf.config.list_physical_devices("GPU")
+    if isinstance(mixed, str):
+        if mixed not in ("mixed_bfloat16", "mixed_float16"):
+            raise ChromseqError(f"precision {mixed!r}: use float32, mixed_bfloat16 or mixed_float16")
+        policy = mixed
+    else:
+        policy = mixed_policy_for_gpus(gpu_capabilities()) if gpus else "mixed_bfloat16"
+    if policy == "mixed_bfloat16" and not gpus and not cpu_runs_bfloat16():
         raise ChromseqError("device.mixed_precision: this CPU's oneDNN cannot run bfloat16 convolutions "
                             "(e.g. under ONEDNN_MAX_CPU_ISA=AVX2); set device.mixed_precision: false")
     keras.mixed_precision.set_global_policy(policy)
@@ -65,6 +119,7 @@ def make_strategy(name: str):
     """A ``tf.distribute`` strategy: auto (all local GPUs if several), one_device, mirrored, multi_worker."""
     import tensorflow as tf
 
+    grow_gpu_memory()  # before the strategy initializes the GPUs
     if name == "multi_worker":  # before anything touches the runtime: collectives are set up at startup
         if "TF_CONFIG" not in os.environ:
             raise ChromseqError("strategy multi_worker needs TF_CONFIG (cluster and task) in the environment")

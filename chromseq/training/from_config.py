@@ -82,16 +82,12 @@ def _positive_weights(ds, limit: int = 200_000) -> np.ndarray:
 
 
 def _epoch_batches(ds, cfg: Config, steps: int):
-    """``epoch -> that epoch's float32 batches`` (an int or a scalar tensor), ``steps`` of them."""
-    from chromseq.data.stream import as_float, tf_batches
+    """``(epoch, context=None) -> that epoch's float32 batches``, ``steps`` of them (``stream.epoch_stream``)."""
+    from chromseq.data.stream import epoch_stream
 
     d = cfg.data
-
-    def epoch_batches(epoch):
-        return as_float(tf_batches(ds, epoch, batch_size=cfg.train.batch_size, seed=cfg.seed, block_size=d.block_size,
-                                   shuffle_buffer_blocks=d.shuffle_buffer_blocks, rc_augment=d.rc_augment).take(steps))
-
-    return epoch_batches
+    return epoch_stream(ds, batch_size=cfg.train.batch_size, steps=steps, seed=cfg.seed, block_size=d.block_size,
+                        shuffle_buffer_blocks=d.shuffle_buffer_blocks, rc_augment=d.rc_augment)
 
 
 def train(
@@ -170,6 +166,7 @@ def train(
             path=out, alphabet=train_ds.alphabet, seq_len=train_ds.seq_len, n_features=train_ds.n_features,
             extra={"train": str(d.train), "valid": str(d.valid), "test": d.test, "crop": d.crop,
                    "full_length": train_ds.full_len, "model": cfg.model.name,
+                   "n_train": train_ds.n_samples, "n_valid": valid_ds.n_samples,
                    "features": None if train_ds.features is None else train_ds.features.tolist()}))
         table.write_tsv(out / runs.FEATURES_FILE)
 
