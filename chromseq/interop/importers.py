@@ -32,7 +32,6 @@ along the sequence; Keras 0.x keeps LSTM gates in the order i, c, f, o, Keras 3 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Mapping
@@ -40,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chromseq.data.build import _sha256  # the dataset files record the same digest
 from chromseq.errors import ChromseqError
 
 __all__ = ["FORMATS", "import_beluga", "import_danq", "import_deepsea", "import_weights"]
@@ -297,14 +297,6 @@ def _feature_table(names, k: int):
         na = ["NA"] * k
         return FeatureTable(lines, list(na), list(na), list(na), ["all"] * k)
     return FeatureTable.read(path, n_features=k)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_run(model, out, name: str, params: dict, weights, names, overwrite: bool, extra: dict | None = None) -> Path:
