@@ -285,8 +285,14 @@ def open_dataset(
     elif container == "mat-v5":
         import scipy.io
 
+        from chromseq.data.matv5 import memmap_mat_v5
+
         try:
-            arrays = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+            arrays = memmap_mat_v5(path)  # uncompressed: mapped, read block by block
+            if arrays is None:
+                arrays = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+        except ChromseqError:
+            raise
         except Exception as exc:  # scipy raises ValueError/TypeError/EOFError on damaged files
             raise ChromseqError(f"{path}: cannot read MATLAB v5 file ({type(exc).__name__}: {exc}); truncated?") from exc
         keys, shapes = list(arrays), {k: v.shape for k, v in arrays.items()}

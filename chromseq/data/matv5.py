@@ -1,0 +1,125 @@
+"""Memory-mapped reading of uncompressed MATLAB v5 files (DeepSEA's valid.mat and test.mat).
+
+An uncompressed v5 variable is one contiguous column-major block after a small header, so it
+can be mapped instead of read: the 455,024-sample test.mat (2.2 GB) is then read block by block
+like train.mat and never held in memory. Compressed files and non-numeric variables are left to
+``scipy.io.loadmat`` (``memmap_mat_v5`` returns None).
+
+Format: MathWorks, "MAT-File Format" (v5): a 128-byte header, then data elements, each an
+8-byte tag (type, byte count) or a 4-byte "small element" tag, padded to 8 bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from chromseq.errors import ChromseqError
+
+_MI_MATRIX, _MI_COMPRESSED = 14, 15
+# miTYPE -> NumPy dtype of the stored values (MATLAB may store a double array as uint8, say)
+_MI_DTYPES = {1: "i1", 2: "u1", 3: "i2", 4: "u2", 5: "i4", 6: "u4", 7: "f4", 9: "f8", 12: "i8", 13: "u8"}
+_NUMERIC_CLASSES = set(range(6, 16))  # mxDOUBLE .. mxUINT64
+_COMPLEX_FLAG = 0x0800
+
+
+def memmap_mat_v5(path: str | os.PathLike) -> dict[str, np.ndarray | MappedArray] | None:
+    """The variables of an uncompressed v5 .mat as :class:`MappedArray` (read per slice), shaped
+    as scipy's ``loadmat`` returns them; None when a variable is compressed, complex or not numeric."""
+    path = Path(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        header = f.read(128)
+        if len(header) < 128:
+            raise ChromseqError(f"{path}: {size} bytes, too short for a MATLAB v5 header; truncated?")
+        endian = {b"IM": "<", b"MI": ">"}.get(header[126:128])
+        if endian is None:
+            return None
+        out: dict[str, np.ndarray] = {}
+        pos = 128
+        while pos < size:
+            f.seek(pos)
+            tag = f.read(8)
+            if len(tag) < 8:
+                raise ChromseqError(f"{path}: ends inside a variable header at byte {pos}; truncated?")
+            mi_type, nbytes = np.frombuffer(tag, f"{endian}u4")
+            if mi_type == _MI_COMPRESSED:
+                return None
+            if mi_type != _MI_MATRIX:
+                return None
+            end = pos + 8 + int(nbytes)
+            if end > size:
+                raise ChromseqError(f"{path}: a variable runs to byte {end} but the file has {size}; truncated?")
+            f.seek(pos + 8)
+            var = _matrix(f.read(min(int(nbytes), 4096)), endian, pos + 8, int(nbytes))
+            if var is None:
+                return None
+            name, shape, dtype, offset = var
+            out[name] = np.zeros(shape, dtype) if min(shape, default=1) == 0 else MappedArray(path, dtype, shape, offset)
+            pos = end + (-end % 8)
+    return out
+
+
+class MappedArray:
+    """A column-major array inside a file, mapped only while a slice of it is copied out.
+
+    Pages of a map that stays open count as the process's memory once touched (reading all of a
+    2.2 GB test.mat would leave 2.2 GB resident); mapping per read keeps only the block.
+    """
+
+    def __init__(self, path: Path, dtype: np.dtype, shape: tuple[int, ...], offset: int) -> None:
+        self.path, self.dtype, self.shape, self.offset = path, dtype, shape, offset
+        self.ndim = len(shape)
+
+    def __getitem__(self, key) -> np.ndarray:
+        mapped = np.memmap(self.path, dtype=self.dtype, mode="r", offset=self.offset, shape=self.shape, order="F")
+        block = np.array(mapped[key])
+        del mapped  # unmapped here: the copy holds no reference to it
+        return block
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self[...]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+def _elements(buf: bytes, endian: str, base: int):
+    """(type, data offset in the file, byte count, data bytes or None) of consecutive sub-elements."""
+    at = 0
+    while at + 4 <= len(buf):
+        first = int(np.frombuffer(buf[at:at + 4], f"{endian}u4")[0])
+        if first >> 16:  # small data element: type and count in one word, data in the next 4 bytes
+            mi_type, nbytes = first & 0xFFFF, first >> 16
+            yield mi_type, base + at + 4, nbytes, buf[at + 4:at + 4 + nbytes]
+            at += 8
+        else:
+            nbytes = int(np.frombuffer(buf[at + 4:at + 8], f"{endian}u4")[0])
+            data = buf[at + 8:at + 8 + nbytes] if at + 8 + nbytes <= len(buf) else None
+            yield first, base + at + 8, nbytes, data
+            at += 8 + nbytes + (-nbytes % 8)
+
+
+def _matrix(buf: bytes, endian: str, base: int, total: int):
+    """(name, shape, stored dtype, file offset of the data) of one miMATRIX element, or None."""
+    parts = _elements(buf, endian, base)
+    try:
+        _, _, _, flags = next(parts)
+        _, _, _, dims = next(parts)
+        _, _, _, name = next(parts)
+        mi_type, offset, nbytes, _ = next(parts)
+    except StopIteration:
+        return None
+    if flags is None or dims is None or name is None:
+        return None
+    word = int(np.frombuffer(flags[:4], f"{endian}u4")[0])
+    if (word & 0xFF) not in _NUMERIC_CLASSES or word & _COMPLEX_FLAG or mi_type not in _MI_DTYPES:
+        return None
+    shape = tuple(int(d) for d in np.frombuffer(dims, f"{endian}i4"))
+    dtype = np.dtype(endian + _MI_DTYPES[mi_type])
+    if int(np.prod(shape)) * dtype.itemsize != nbytes or offset + nbytes > base + total:
+        return None
+    return name.decode("latin-1"), shape, dtype, offset
