@@ -10,24 +10,20 @@ from tqdm.auto import tqdm
 
 from chromseq import runs
 from chromseq.errors import ChromseqError
-from chromseq.evaluation.metrics import per_feature_metrics, summarize
+from chromseq.evaluation.columns import ColumnStore
+from chromseq.evaluation.metrics import metrics_by_column, summarize
 from chromseq.outputs import atomic_output
 
 
-def predict_dataset(model, ds: runs.FittedData, *, alphabet: str, rc_average: bool = False, batch_size: int = 256,
-                    block_size: int = 16384, verbose: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Predictions (N, K) for a whole fitted data file, read in blocks; also y (N, K) when labelled."""
+def predict_into(store: ColumnStore, model, ds: runs.FittedData, *, alphabet: str, rc_average: bool = False,
+                 batch_size: int = 256, block_size: int = 16384, verbose: bool = True) -> None:
+    """Predict a whole labelled data file block by block into ``store`` (scores and labels)."""
     from chromseq.inference import predict_batches
 
-    preds, trues = [], []
     blocks = ds.iter_blocks(block_size)
     for _, x, y in tqdm(blocks, total=-(-ds.n_samples // block_size), disable=not verbose, desc="predict",
                         unit="block"):
-        preds.append(predict_batches(model, x, batch_size=batch_size, rc_average=rc_average, alphabet=alphabet))
-        if y is not None:
-            trues.append(y)
-    pred = np.concatenate(preds) if preds else np.zeros((0, ds.n_features), np.float32)
-    return pred, (np.concatenate(trues) if trues else None)
+        store.add(predict_batches(model, x, batch_size=batch_size, rc_average=rc_average, alphabet=alphabet), y)
 
 
 def evaluate(
@@ -68,19 +64,20 @@ def evaluate(
     else:
         table = run.feature_table(k_model)
     pub = read_published_aucs(published, k_model) if published else None
-    pred, y = predict_dataset(model, ds, alphabet=run.alphabet, rc_average=rc_average, batch_size=batch_size,
-                              verbose=verbose)
-    ds.close()
-    metrics = per_feature_metrics(y, pred, min_positives=min_positives)
-    rows = performance_rows(metrics, table, pub)
     where = runs.Evaluation(Path(out_dir)) if out_dir else run.evaluation_for(data)
-    where.dir.mkdir(parents=True, exist_ok=True)
-    write_table(where.table, rows)
-    with atomic_output(where.predictions_file) as tmp:
-        np.savez_compressed(tmp, y_true=y.astype(np.uint8), y_pred=pred.astype(np.float32),
-                            names=np.array(table.names), feature_class=np.array(table.feature_class))
+    n = ds.n_samples
+    # scores and labels wait on disk feature by feature: memory does not grow with the test set
+    with ColumnStore(where.dir, n, k_model) as store:
+        predict_into(store, model, ds, alphabet=run.alphabet, rc_average=rc_average, batch_size=batch_size,
+                     verbose=verbose)
+        ds.close()
+        metrics = metrics_by_column(store.column, k_model, min_positives=min_positives)
+        rows = performance_rows(metrics, table, pub)
+        write_table(where.table, rows)
+        with atomic_output(where.predictions_file) as tmp:
+            store.write_npz(tmp, names=np.array(table.names), feature_class=np.array(table.feature_class))
     summary = {
-        "data": str(data), "run": str(run.path), "samples": int(len(y)), "features": int(k_model),
+        "data": str(data), "run": str(run.path), "samples": int(n), "features": int(k_model),
         "rc_average": rc_average, "min_positives": min_positives,
         "classes": summarize(metrics, table.feature_class),
     }

@@ -8,7 +8,7 @@ get NaN (reported as NA), never 0 or 1. Checked against scikit-learn in the test
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -72,15 +72,31 @@ def per_feature_metrics(
     y_true, y_score = _as_2d(y_true), _as_2d(y_score)
     if y_true.shape != y_score.shape:
         raise ValueError(f"y_true {y_true.shape} and y_score {y_score.shape} differ in shape")
-    n, k = y_true.shape
+    return metrics_by_column(lambda j: (y_true[:, j], y_score[:, j]), y_true.shape[1],
+                             min_positives=min_positives, threshold=threshold)
+
+
+def metrics_by_column(
+    column: Callable[[int], tuple[np.ndarray, np.ndarray]],
+    k: int,
+    *,
+    min_positives: int = 10,
+    threshold: float = 0.5,
+) -> dict[str, np.ndarray]:
+    """``per_feature_metrics`` with each feature's (labels, scores) fetched by ``column(j)``, one at
+    a time (from disk, say: :class:`chromseq.evaluation.columns.ColumnStore`)."""
     out = {name: np.full(k, np.nan) for name in METRIC_NAMES}
-    positives = y_true.sum(axis=0).astype(np.int64)
-    out["positives"] = positives
-    out["prevalence"] = positives / n if n else np.full(k, np.nan)
+    out["positives"] = np.zeros(k, np.int64)
+    out["prevalence"] = np.full(k, np.nan)
     for j in range(k):
-        if positives[j] < max(min_positives, 1) or positives[j] == n:
+        y, s = column(j)
+        n, positives = len(y), int(np.count_nonzero(y))
+        out["positives"][j] = positives
+        if n:
+            out["prevalence"][j] = positives / n
+        if positives < max(min_positives, 1) or positives == n:
             continue
-        for name, value in binary_metrics(y_true[:, j], y_score[:, j], threshold).items():
+        for name, value in binary_metrics(y, s, threshold).items():
             out[name][j] = value
     return out
 
