@@ -37,3 +37,22 @@ def pool_cpu_memory() -> None:
             libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
         except (OSError, AttributeError):
             pass
+
+
+_LIBC: list = []
+
+
+def release_free_memory() -> None:
+    """Hand glibc's free heap pages back to the OS (``malloc_trim(0)``); a no-op without glibc.
+
+    Without ``mmap`` the heap fragments under the streaming loader's changing block sizes (peak
+    RSS rose from 1.37 to 1.75 GB over one 4.4 M-sample epoch): the loader trims once per pool
+    of blocks, a few milliseconds every ~16,000 samples.
+    """
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL("libc.so.6").malloc_trim if sys.platform.startswith("linux") else None)
+        except (OSError, AttributeError):
+            _LIBC.append(None)
+    if _LIBC[0] is not None:
+        _LIBC[0](0)

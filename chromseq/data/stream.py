@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from chromseq.allocator import release_free_memory
 from chromseq.data.encoding import complement_permutation
 from chromseq.data.mat import SeqDataset
 from chromseq.errors import ChromseqError, raised_in_generator
@@ -72,6 +73,8 @@ def iter_pools(
         carry = (x[full:], y[full:]) if full < len(x) else None
         if full:
             yield x[:full], y[:full]
+        del x, y, xs, ys
+        release_free_memory()  # pools of varying size fragment a heap that never unmaps
     if carry is not None and not drop_remainder:
         yield carry
 
