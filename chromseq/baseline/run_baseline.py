@@ -83,19 +83,32 @@ def _fit_multitask(data, max_samples, pattern, crop, c, class_weight, block_size
         return model, stats.n, table, ds
 
 
-def _score_multitask(model, test_file, crop, features, block_size):
-    """Predictions (M, K) and labels (M, K) of ``test_file``, counted block by block."""
+def _score_multitask(model, test_file, crop, features, block_size, out: Path) -> tuple[dict, float, int, int]:
+    """Per-feature metrics of ``test_file``, counted and scored block by block; also the mean F1
+    over features with >= 1 % positives, their number, and the number of test samples. Scores
+    wait on disk feature by feature (memory does not grow with the test set)."""
     from chromseq.baseline.kmer import kmer_counts
     from chromseq.data import open_dataset
+    from chromseq.evaluation.columns import ColumnStore
+    from chromseq.evaluation.metrics import f1_at, metrics_by_column
 
-    preds, labels = [], []
     with open_dataset(test_file, crop=crop, features=features) as te:
         if not te.has_labels:
             raise ChromseqError(f"{test_file}: no labels to score the k-mer baseline against")
-        for _, x, y in te.iter_blocks(block_size):
-            preds.append(model.predict(kmer_counts(x, alphabet=te.alphabet)))
-            labels.append(y)
-    return np.concatenate(preds), np.concatenate(labels)
+        n, k = te.n_samples, te.n_features
+        with ColumnStore(out, n, k) as store:
+            for _, x, y in te.iter_blocks(block_size):
+                store.add(model.predict(kmer_counts(x, alphabet=te.alphabet)), y)
+            f1s = np.zeros(k)
+
+            def column(j: int):
+                y, s = store.column(j)
+                f1s[j] = f1_at(y, s)[0]
+                return y, s
+
+            metrics = metrics_by_column(column, k)
+    keep = metrics["prevalence"] >= 0.01  # Zhang & Kamath's multitask F1 (as metrics.mean_f1)
+    return metrics, float(f1s[keep].mean()) if keep.any() else float("nan"), int(keep.sum()), n
 
 
 def kmer_baseline(data: str | os.PathLike, *, test_file: str | os.PathLike | None = None,
@@ -130,18 +143,19 @@ def kmer_baseline(data: str | os.PathLike, *, test_file: str | os.PathLike | Non
         n_train = len(xtr)
         fit_s = time.perf_counter() - start
         pred = model.predict(xte)
+        metrics = per_feature_metrics(yte, pred)
+        f1, n = mean_f1(yte, pred)
+        n_test = len(yte)
     else:
         model, n_train, table, ds = _fit_multitask(data, max_samples, pattern, crop, c,
                                                    "balanced" if class_weight else None, block_size, out, verbose)
         fit_s = time.perf_counter() - start
         test_file = test_file or str(Path(data).with_name("test.mat"))
-        pred, yte = _score_multitask(model, test_file, crop, ds.features, block_size)
-    metrics = per_feature_metrics(yte, pred)
+        metrics, f1, n, n_test = _score_multitask(model, test_file, crop, ds.features, block_size, out)
     model.save(out / MODEL_FILE)
     write_table(out / TABLE_FILE, performance_rows(metrics, table))
-    f1, n = mean_f1(yte, pred)
     summary = {"train": str(data), "test": str(test_file), "train_samples": int(n_train),
-               "test_samples": int(len(yte)), "mean_f1": f1, "features_with_1pct_positives": n,
+               "test_samples": int(n_test), "mean_f1": f1, "features_with_1pct_positives": n,
                "fit": {**model.info, "seconds": round(fit_s, 1)},
                "classes": summarize(metrics, table.feature_class)}
     write_json(out / SUMMARY_FILE, summary)
