@@ -67,7 +67,7 @@ class DeviceConfig:
     jit_compile: bool = False           # XLA: 3x slower on CPU here; try it on GPU
     threads: int | None = None          # intra-op threads; default: all cores
     deterministic: bool = True          # op determinism on CPU (same seed -> same metrics)
-    fast_cpu_kernels: bool = True       # DeepSEA's Conv1D/Dense gradients as forward products on CPU
+    fast_cpu_kernels: bool | str = "auto"  # forward-product gradients on CPU: auto | true | false
 
 
 @dataclass
@@ -95,6 +95,7 @@ _CHOICES = {
     "train.optimizer": ("adam", "sgd", "rmsprop"),
     "train.lr_schedule": ("none", "plateau", "cosine", "exponential"),
     "device.strategy": ("auto", "one_device", "mirrored", "multi_worker"),
+    "device.fast_cpu_kernels": ("auto", "true", "false"),
 }
 # what every epoch logs (training/callbacks.py ValidationMetrics): what train.monitor may name
 MONITORS = ("val_auroc", "val_auprc", "val_f1", "val_best_f1", "val_loss", "val_perplexity", "loss", "perplexity")
@@ -185,8 +186,9 @@ def _validate(cfg: Config) -> Config:
     flat = cfg.to_dict()
     for key, choices in _CHOICES.items():
         section, name = key.split(".")
-        if flat[section][name] not in choices:
-            raise ChromseqError(f"config field {key}: {flat[section][name]!r} is not one of {', '.join(choices)}")
+        value = flat[section][name]
+        if (str(value).lower() if isinstance(value, bool) else value) not in choices:
+            raise ChromseqError(f"config field {key}: {value!r} is not one of {', '.join(choices)}")
     _check_finite(flat, "")
     for key in _POSITIVE:
         section, name = key.split(".")

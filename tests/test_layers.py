@@ -14,9 +14,42 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from chromseq.models.layers import Conv1D, Dense, conv1d_valid
+from chromseq.models.layers import (
+    Conv1D,
+    Dense,
+    conv1d_valid,
+    forward_product_convolutions,
+    onednn_uses_avx512,
+    set_fast_cpu_kernels,
+)
 
 U32, U64 = 2.0**-24, 2.0**-53
+
+
+@pytest.fixture(autouse=True)
+def forward_products():
+    """These tests check the forward-product gradients themselves, on any CPU."""
+    set_fast_cpu_kernels(True)
+    yield
+    set_fast_cpu_kernels("auto")
+
+
+def test_auto_uses_forward_products_only_on_cpus_without_avx512():
+    avx512, avx2 = "fpu sse2 avx2 fma avx512f avx512bw", "fpu sse2 avx2 fma"
+    assert onednn_uses_avx512(avx512, {})
+    assert onednn_uses_avx512(avx512, {"ONEDNN_MAX_CPU_ISA": "AVX2"})  # the hardware decides (measured)
+    assert not onednn_uses_avx512(avx512, {"TF_ENABLE_ONEDNN_OPTS": "0"})
+    assert not onednn_uses_avx512(avx2, {})
+    assert not onednn_uses_avx512("", {})
+    set_fast_cpu_kernels(False)
+    assert not forward_product_convolutions()
+    on_cpu = not tf.config.list_logical_devices("GPU")  # a GPU keeps cuDNN's kernels whatever the switch
+    set_fast_cpu_kernels(True)
+    assert forward_product_convolutions() == on_cpu
+    set_fast_cpu_kernels("auto")
+    assert forward_product_convolutions() == (on_cpu and not onednn_uses_avx512())
+    with pytest.raises(ValueError):
+        set_fast_cpu_kernels("fast")
 
 
 def _gamma(n, u=U32):
