@@ -68,3 +68,30 @@ def test_truncated_v5_is_one_clear_error(tmp_path):
     path.write_bytes(data[:60])
     with pytest.raises(ChromseqError, match="truncated"):
         open_dataset(path)
+
+
+def test_writer_in_blocks_reads_back_through_scipy_and_the_map(tmp_path):
+    from chromseq.data.matv5 import MatV5Writer
+
+    x, y = _onehot(37, 13, seed=3), (np.random.default_rng(4).random((37, 5)) < 0.4).astype(np.uint8)
+    path = tmp_path / "test.mat"
+    with MatV5Writer(path, 37, 13, 5, split="test") as writer:
+        for start in range(0, 37, 10):
+            writer.append(x[start:start + 10], y[start:start + 10])
+    loaded = scipy.io.loadmat(path)
+    assert loaded["testxdata"].dtype == np.uint8
+    np.testing.assert_array_equal(loaded["testxdata"], x.transpose(0, 2, 1))
+    np.testing.assert_array_equal(loaded["testdata"], y)
+    with open_dataset(path) as ds:
+        got_x, got_y = ds.load()
+    np.testing.assert_array_equal(got_x, x)
+    np.testing.assert_array_equal(got_y, y)
+
+
+def test_writer_left_short_leaves_no_file(tmp_path):
+    from chromseq.data.matv5 import MatV5Writer
+
+    with pytest.raises(ChromseqError, match="10 of 20 samples"):
+        with MatV5Writer(tmp_path / "valid.mat", 20, 13, 5) as writer:
+            writer.append(_onehot(10, 13), np.zeros((10, 5), np.uint8))
+    assert list(tmp_path.iterdir()) == []

@@ -163,7 +163,8 @@ def build_dataset(
 ) -> dict:
     """Write train.mat (v7.3), valid.mat / test.mat (v5, or v7.3 when too large), features and a manifest."""
     from chromseq.data.fasta import Genome
-    from chromseq.data.mat import MatV73Writer, open_dataset, write_mat_v5
+    from chromseq.data.mat import MatV73Writer, open_dataset
+    from chromseq.data.matv5 import MatV5Writer
     from chromseq.outputs import write_json
 
     if window < bin_size:
@@ -254,9 +255,9 @@ def build_dataset(
         tmp = out / f".{name}.v73.mat"
         ds = open_dataset(tmp)
         if ds.n_samples and ds.n_samples * window * 4 < 2**31 - 1:
-            x, y = ds.load()
-            ds.close()
-            write_mat_v5(out / f"{name}.mat", x, y, split=name)
+            with ds, MatV5Writer(out / f"{name}.mat", ds.n_samples, window, ds.n_features, split=name) as writer:
+                for _, x, y in ds.iter_blocks(16384):  # block by block: memory does not grow with the split
+                    writer.append(x, y)
             tmp.unlink()
         else:
             ds.close()

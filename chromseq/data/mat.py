@@ -29,7 +29,7 @@ import numpy as np
 
 from chromseq.data.encoding import DEEPSEA_ALPHABET, check_alphabet, unpack_onehot
 from chromseq.errors import ChromseqError
-from chromseq.outputs import H5Output, atomic_output
+from chromseq.outputs import H5Output
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 SPLITS = ("train", "valid", "test")
@@ -466,18 +466,17 @@ def write_mat_v73(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: 
             writer.append(x[start : start + block], y[start : start + block])
 
 
-def write_mat_v5(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: str = "valid") -> None:
+def write_mat_v5(path: str | os.PathLike, x: np.ndarray, y: np.ndarray, split: str = "valid",
+                 block: int = 16384) -> None:
     """Write x (N, L, 4) and y (N, K) as a DeepSEA valid/test.mat-style MATLAB v5 file.
 
-    Keys ``<split>xdata`` (N, 4, L) and ``<split>data`` (N, K), uint8. MATLAB v5 caps a
-    variable at 2 GB; larger splits belong in v7.3 (``write_mat_v73``).
+    Keys ``<split>xdata`` (N, 4, L) and ``<split>data`` (N, K), uint8, uncompressed (so that
+    readers can map it). MATLAB v5 caps a variable at 2 GB; larger splits belong in v7.3
+    (``write_mat_v73``). To write a split larger than memory, use ``MatV5Writer`` directly.
     """
-    import scipy.io
+    from chromseq.data.matv5 import MatV5Writer
 
-    x = np.asarray(x, np.uint8)
-    if x.nbytes >= 2**31:
-        raise ChromseqError(f"{path}: {x.nbytes / 1e9:.1f} GB is too large for MATLAB v5; write it as v7.3")
-    with atomic_output(path) as tmp:
-        scipy.io.savemat(tmp, {f"{split}xdata": np.ascontiguousarray(x.transpose(0, 2, 1)),
-                               f"{split}data": np.asarray(y, np.uint8)}, format="5", do_compression=False,
-                         appendmat=False)
+    x, y = np.asarray(x, np.uint8), np.asarray(y, np.uint8)
+    with MatV5Writer(path, len(x), x.shape[1], y.shape[1], split=split) as writer:
+        for start in range(0, len(x), block):
+            writer.append(x[start : start + block], y[start : start + block])

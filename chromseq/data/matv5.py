@@ -123,3 +123,95 @@ def _matrix(buf: bytes, endian: str, base: int, total: int):
     if int(np.prod(shape)) * dtype.itemsize != nbytes or offset + nbytes > base + total:
         return None
     return name.decode("latin-1"), shape, dtype, offset
+
+
+class MatV5Writer:
+    """Write DeepSEA's valid/test.mat layout block by block: MATLAB v5, uncompressed, with
+    ``<split>xdata`` (N, 4, L) and ``<split>data`` (N, K) uint8, column-major, N known up front.
+
+    Memory is one block, not the split (SciPy's ``savemat`` needs the whole array and copies it).
+    The file appears only when all N samples were written and the block exits cleanly.
+
+    >>> with MatV5Writer("test.mat", n=455024, seq_len=1000, n_features=919, split="test") as w:  # doctest: +SKIP
+    ...     w.append(x_block, y_block)      # x (m, L, 4), y (m, K) 0/1
+    """
+
+    def __init__(self, path: str | os.PathLike, n: int, seq_len: int, n_features: int, split: str = "valid"):
+        self.path, self.n, self.seq_len, self.n_features, self.filled = Path(path), n, seq_len, n_features, 0
+        if n * 4 * seq_len >= 2**31:
+            raise ChromseqError(f"{self.path}: {n * 4 * seq_len / 1e9:.1f} GB is too large for MATLAB v5; "
+                                "write it as v7.3")
+        self._writes, self._data_at, at = [(0, _header())], [], 128
+        for name, shape in ((f"{split}xdata", (n, 4, seq_len)), (f"{split}data", (n, n_features))):
+            head = _matrix_header(name, shape)
+            self._writes.append((at, head))
+            self._data_at.append(at + len(head))
+            size = int(np.prod(shape))
+            at += len(head) + size + (-size % 8)
+        self._size = at
+
+    def __enter__(self) -> MatV5Writer:
+        from chromseq.outputs import atomic_output
+
+        self._ctx = atomic_output(self.path)
+        tmp = self._ctx.__enter__()
+        try:
+            self._file = open(tmp, "r+b")
+            self._file.truncate(self._size)  # data and padding read as zeros until written
+            for offset, data in self._writes:
+                self._file.seek(offset)
+                self._file.write(data)
+        except BaseException as exc:
+            self._ctx.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    def append(self, x: np.ndarray, y: np.ndarray) -> None:
+        """The next samples: x (m, L, 4) and y (m, K), 0/1."""
+        x, y = np.asarray(x, np.uint8), np.asarray(y, np.uint8)
+        m, start = len(x), self.filled
+        if x.shape[1:] != (self.seq_len, 4) or y.shape != (m, self.n_features) or start + m > self.n:
+            raise ChromseqError(f"{self.path}: block {x.shape}/{y.shape} does not fit {self.n} samples of "
+                                f"({self.seq_len}, 4)/({self.n_features},) at sample {start}")
+        x_at, y_at = self._data_at
+        runs = np.ascontiguousarray(x.transpose(1, 2, 0)).reshape(-1, m)  # (L * 4, m): one run per (l, c)
+        for r, run in enumerate(runs):
+            self._file.seek(x_at + r * self.n + start)
+            self._file.write(run.tobytes())
+        for j, run in enumerate(np.ascontiguousarray(y.T)):
+            self._file.seek(y_at + j * self.n + start)
+            self._file.write(run.tobytes())
+        self.filled += m
+
+    def __exit__(self, exc_type, exc, tb):
+        own = None  # an error of the writer's own, raised after the temporary file is removed
+        try:
+            self._file.close()  # a full disk can first show here, flushing the last block
+        except OSError as err:
+            own = err
+        if own is None and self.filled != self.n:
+            own = ChromseqError(f"{self.path}: {self.filled} of {self.n} samples written")
+        if exc is None and own is not None:
+            self._ctx.__exit__(type(own), own, own.__traceback__)  # removes it; a full disk becomes one line
+            raise own
+        return self._ctx.__exit__(exc_type, exc, tb)
+
+
+def _header() -> bytes:
+    text = b"MATLAB 5.0 MAT-file, written by chromseq"
+    return text.ljust(116, b" ") + bytes(8) + np.uint16(0x0100).astype("<u2").tobytes() + b"IM"
+
+
+def _element(mi_type: int, data: bytes) -> bytes:
+    return np.array([mi_type, len(data)], "<u4").tobytes() + data + bytes(-len(data) % 8)
+
+
+def _matrix_header(name: str, shape: tuple[int, ...]) -> bytes:
+    """An miMATRIX element of class uint8 up to the tag of its data (miUINT8, column-major)."""
+    size = int(np.prod(shape))
+    body = (_element(6, np.array([9, 0], "<u4").tobytes())  # array flags: mxUINT8_CLASS
+            + _element(5, np.array(shape, "<i4").tobytes())
+            + _element(1, name.encode()))
+    data_tag = np.array([2, size], "<u4").tobytes()
+    total = len(body) + 8 + size + (-size % 8)
+    return np.array([_MI_MATRIX, total], "<u4").tobytes() + body + data_tag

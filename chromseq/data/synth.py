@@ -265,17 +265,20 @@ def feature_table(specs: list[FeatureSpec]) -> FeatureTable:
 TRAIN_CHUNK = 200_000
 
 
-def _write_train_chunks(path: Path, n: int, length: int, n_features: int, seed: int,
-                        motifs: list[Motif] | None) -> tuple[SynthData, dict, np.ndarray]:
-    """train.mat (v7.3) written ``TRAIN_CHUNK`` samples at a time, so memory (~4 GB at 1000 bp)
-    does not grow with ``n``; up to ``TRAIN_CHUNK`` samples it is one ``generate`` call as before.
-    Larger splits hold chunks of sequences-then-reverse-complements, each chunk seeded
-    ``[seed, chunk]`` with its label thresholds (GC, CpG quantiles) taken within the chunk."""
+def _write_chunks(path: Path, split: str, n: int, length: int, n_features: int, seed: int,
+                  motifs: list[Motif] | None) -> tuple[SynthData, dict, np.ndarray]:
+    """One split (train.mat v7.3, valid/test.mat v5) written ``TRAIN_CHUNK`` samples at a time, so
+    memory (~4 GB at 1000 bp) does not grow with ``n``; up to ``TRAIN_CHUNK`` samples it is one
+    ``generate`` call. Larger splits hold chunks of sequences-then-reverse-complements, each chunk
+    seeded ``[seed, chunk]`` with its label thresholds (GC, CpG quantiles) taken within the chunk."""
     from chromseq.data.mat import MatV73Writer
+    from chromseq.data.matv5 import MatV5Writer
 
     planted: dict[str, list] = {}
     positives = np.zeros(n_features)
-    with MatV73Writer(path, length, n_features, split="train") as writer:
+    writer = (MatV73Writer(path, length, n_features, split="train") if split == "train"
+              else MatV5Writer(path, n, length, n_features, split=split))
+    with writer:
         for c, lo in enumerate(range(0, n, TRAIN_CHUNK)):
             m = min(TRAIN_CHUNK, n - lo)
             data = generate(m, length, n_features, seed=seed if n <= TRAIN_CHUNK else [seed, c], motifs=motifs)
@@ -300,7 +303,6 @@ def write_bundle(
     seed: int = 0,
 ) -> dict:
     """Write train.mat (v7.3), valid.mat, test.mat (v5), features.tsv/.xlsx, truth.json, motifs.meme, planted_*.npz."""
-    from chromseq.data.mat import write_mat_v5
     from chromseq.outputs import atomic_output, atomic_write_text, write_json
 
     out = Path(out_dir)
@@ -308,13 +310,8 @@ def write_bundle(
     summary: dict = {"out": str(out), "length": length, "n_features": n_features, "seed": seed, "splits": {}}
     data = None
     for i, (split, n) in enumerate((("train", n_train), ("valid", n_valid), ("test", n_test))):
-        if split == "train":
-            data, planted, prevalence = _write_train_chunks(out / "train.mat", n, length, n_features,
-                                                            seed * 1000 + i, motifs)
-        else:
-            data = generate(n, length, n_features, seed=seed * 1000 + i, motifs=motifs)
-            write_mat_v5(out / f"{split}.mat", data.x, data.y, split=split)
-            planted, prevalence = data.planted, data.y.mean(0)
+        data, planted, prevalence = _write_chunks(out / f"{split}.mat", split, n, length, n_features,
+                                                  seed * 1000 + i, motifs)
         with atomic_output(out / f"planted_{split}.npz") as tmp:
             np.savez_compressed(tmp, **planted)
         summary["splits"][split] = {"samples": n, "mean_prevalence": float(prevalence.mean()),
