@@ -18,7 +18,7 @@ import numpy as np
 
 from chromseq.errors import ChromseqError
 
-_MI_MATRIX, _MI_COMPRESSED = 14, 15
+_MI_MATRIX = 14
 # miTYPE -> NumPy dtype of the stored values (MATLAB may store a double array as uint8, say)
 _MI_DTYPES = {1: "i1", 2: "u1", 3: "i2", 4: "u2", 5: "i4", 6: "u4", 7: "f4", 9: "f8", 12: "i8", 13: "u8"}
 _NUMERIC_CLASSES = set(range(6, 16))  # mxDOUBLE .. mxUINT64
@@ -45,9 +45,7 @@ def memmap_mat_v5(path: str | os.PathLike) -> dict[str, np.ndarray | MappedArray
             if len(tag) < 8:
                 raise ChromseqError(f"{path}: ends inside a variable header at byte {pos}; truncated?")
             mi_type, nbytes = np.frombuffer(tag, f"{endian}u4")
-            if mi_type == _MI_COMPRESSED:
-                return None
-            if mi_type != _MI_MATRIX:
+            if mi_type != _MI_MATRIX:  # compressed (miCOMPRESSED) or not an array
                 return None
             end = pos + 8 + int(nbytes)
             if end > size:
@@ -125,6 +123,27 @@ def _matrix(buf: bytes, endian: str, base: int, total: int):
     return name.decode("latin-1"), shape, dtype, offset
 
 
+def write_column_major(f, offset: int, n_rows: int, start: int, block: np.ndarray) -> None:
+    """Rows ``start:start + m`` of a column-major (``n_rows``, C) array stored at ``offset`` of the
+    open file ``f``, from ``block`` (m, C): one contiguous run per column."""
+    itemsize = block.dtype.itemsize
+    for j, run in enumerate(np.ascontiguousarray(block.T)):
+        f.seek(offset + (j * n_rows + start) * itemsize)
+        f.write(run.tobytes())
+
+
+def read_column_major(f, offset: int, n_rows: int, dtype: np.dtype, start: int, stop: int,
+                      columns: range) -> np.ndarray:
+    """Rows ``start:stop`` of ``columns`` of such an array, as (stop - start, len(columns))."""
+    dtype = np.dtype(dtype)
+    f.flush()
+    out = np.empty((len(columns), stop - start), dtype)
+    for i, j in enumerate(columns):
+        f.seek(offset + (j * n_rows + start) * dtype.itemsize)
+        out[i] = np.fromfile(f, dtype, count=stop - start)
+    return out.T
+
+
 class MatV5Writer:
     """Write DeepSEA's valid/test.mat layout block by block: MATLAB v5, uncompressed, with
     ``<split>xdata`` (N, 4, L) and ``<split>data`` (N, K) uint8, column-major, N known up front.
@@ -174,13 +193,9 @@ class MatV5Writer:
             raise ChromseqError(f"{self.path}: block {x.shape}/{y.shape} does not fit {self.n} samples of "
                                 f"({self.seq_len}, 4)/({self.n_features},) at sample {start}")
         x_at, y_at = self._data_at
-        runs = np.ascontiguousarray(x.transpose(1, 2, 0)).reshape(-1, m)  # (L * 4, m): one run per (l, c)
-        for r, run in enumerate(runs):
-            self._file.seek(x_at + r * self.n + start)
-            self._file.write(run.tobytes())
-        for j, run in enumerate(np.ascontiguousarray(y.T)):
-            self._file.seek(y_at + j * self.n + start)
-            self._file.write(run.tobytes())
+        # (m, L * 4) in C order puts x[:, l, c] in column c + 4 l: the (N, 4, L) column-major index
+        write_column_major(self._file, x_at, self.n, start, x.reshape(m, -1))
+        write_column_major(self._file, y_at, self.n, start, y)
         self.filled += m
 
     def __exit__(self, exc_type, exc, tb):
