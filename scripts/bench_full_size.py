@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -112,7 +111,6 @@ def main() -> None:
             out = work / f"kmer_{limit or 'all'}"
             timed(f"kmer_{limit or 'all'}", [*CHROMSEQ, "baseline", "kmer", "--data", str(train), "--test", str(test),
                                              "--out", str(out), *extra], log)
-    shutil.rmtree(work / "eval_run" / "tensorboard", ignore_errors=True)
 
 
 if __name__ == "__main__":
