@@ -121,9 +121,9 @@ def kmer_baseline(data: str | os.PathLike, *, test_file: str | os.PathLike | Non
 
     ``data``: a multitask one-hot file (.mat, .h5, .npz; all samples or the first
     ``max_samples``, the features matching ``pattern``, the central ``crop`` bp), counted in blocks
-    of ``block_size`` into a temporary cache in ``out_dir`` (2.7 kB a sample, deleted after), or
-    a DeepBind fold / labelled FASTA (then ``test_file`` is required). Writes model.npz,
-    performance.tsv and summary.json into ``out_dir`` and returns the summary (with
+    of ``block_size`` into a temporary cache in ``out_dir`` (2.7 kB a sample and a byte a label,
+    deleted after), or a DeepBind fold / labelled FASTA (then ``test_file`` is required). Writes
+    model.npz, performance.tsv and summary.json into ``out_dir`` and returns the summary (with
     ``mean_auroc`` and ``out_dir`` added).
     """
     import time
