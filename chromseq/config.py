@@ -67,7 +67,7 @@ class DeviceConfig:
     jit_compile: bool = False           # XLA: 3x slower on CPU here; try it on GPU
     threads: int | None = None          # intra-op threads; default: all cores
     deterministic: bool = True          # op determinism on CPU (same seed -> same metrics)
-    fast_cpu_kernels: bool | str = "auto"  # forward-product gradients on CPU: auto | true | false
+    fast_cpu_kernels: bool | str = "auto"  # chromseq's CPU gradient kernels: auto | true | false
 
 
 @dataclass

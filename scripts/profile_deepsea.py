@@ -3,9 +3,10 @@
     python scripts/profile_deepsea.py --batch-size 256 [--repeats 3] [--json out.json]
     ONEDNN_MAX_CPU_ISA=AVX2 python scripts/profile_deepsea.py ...   # oneDNN limited to AVX2
 
-Each piece of a step (the three convolutions forward, their input and filter gradients both as
-TensorFlow's backward kernels and as chromseq's forward products, pooling, ReLU, dropout, the two
-dense layers and their gradients, the Adam update of 52.8 M weights, the penalties) runs alone as
+Each piece of a step (the three convolutions forward; their input and filter gradients as
+TensorFlow's backward kernels and as chromseq's forms, the input gradient a forward convolution and
+the filter gradient one matmul per tap; pooling, ReLU, dropout, the two dense layers and their
+gradients, the Adam update of 52.8 M weights) runs alone as
 a compiled function on DeepSEA's real shapes; the table gives each one's median time, GFLOP/s
 and share of the matmul yardstick (best of five 2048^2 float32 products), then the sum of the
 parts beside a whole measured training step. It shows which kernel to blame when a CPU trains
@@ -35,7 +36,11 @@ def main() -> None:
     import tensorflow as tf
 
     from chromseq.models import build_model
-    from chromseq.models.layers import _conv1d_valid
+    from chromseq.models.layers import (
+        _input_gradient_forward,
+        filter_gradient,
+        forward_product_convolutions,
+    )
 
     b = args.batch_size
 
@@ -79,13 +84,9 @@ def main() -> None:
         add(f"conv{i} dw, backward kernel",
             lambda x, dy, size=(1, 8, c_in, c_out): tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=size, out_backprop=dy,
                                                           strides=[1, 1, 1, 1], padding="VALID"), (x4, dy4), flops)
-        if c_in >= 16:  # chromseq's forward-product gradients (models/layers.py)
-            def fwd_grads(x, w, dy):
-                with tf.GradientTape() as tape:
-                    tape.watch([x, w])
-                    y = _conv1d_valid(x, w)
-                return tape.gradient(y, [x, w], output_gradients=dy)
-            add(f"conv{i} dx+dw, forward products", fwd_grads, (x, w, dy), 2 * flops)
+        if c_in >= 16:  # chromseq's gradients (models/layers.py)
+            add(f"conv{i} dx, forward product", lambda x, w, dy: _input_gradient_forward(x, w, dy), (x, w, dy), flops)
+            add(f"conv{i} dw, per-tap matmuls", lambda x, dy: filter_gradient(x, dy, 8), (x, dy), flops)
         add(f"conv{i} relu fwd+bwd", lambda y, dy: (tf.nn.relu(y), tf.raw_ops.ReluGrad(gradients=dy, features=y)),
             (dy, dy))
         if i < 3:
@@ -135,10 +136,20 @@ def main() -> None:
         model.train_on_batch(x, y)
         times.append(time.perf_counter() - t)
     step = float(np.median(times))
-    parts = sum(r["ms"] for r in rows if "forward products" not in r["op"] and "(chromseq)" not in r["op"]) / 1e3
+    forward_dx = forward_product_convolutions()
+
+    def in_step(op: str) -> bool:  # what chromseq's layers run on this CPU (Keras' kernels for conv1)
+        if op.startswith(("conv2", "conv3")):
+            if "dw, backward kernel" in op or ("dx" in op and ("forward" in op) != forward_dx):
+                return False
+        return op != "conv1 dx, backward kernel" and "(Keras)" not in op  # the data needs no gradient
+
+    parts = sum(r["ms"] for r in rows if in_step(r["op"])) / 1e3
     print(f"\nwhole training step (Keras compile + train_on_batch): {step * 1e3:.0f} ms = {b / step:.1f} samples/s, "
           f"{3.3 * b / step:.0f} GFLOP/s = {3.3 * b / step / yard:.0%} of matmul ({yard:.0f} GFLOP/s)")
-    print(f"sum of the parts with TensorFlow's backward kernels: {parts * 1e3:.0f} ms")
+    print(f"sum of the parts chromseq's layers run here (input gradients: "
+          f"{'forward products' if forward_dx else 'backward kernels'}; kernel gradients: per-tap matmuls): "
+          f"{parts * 1e3:.0f} ms")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"batch_size": b, "cpu": platform.processor() or platform.machine(),

@@ -9,11 +9,14 @@
   of the two implementations: a tolerance relative to the magnitude of what is summed.
 """
 
+import functools
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from chromseq.models import layers
 from chromseq.models.layers import (
     Conv1D,
     Dense,
@@ -32,6 +35,15 @@ def forward_products():
     set_fast_cpu_kernels(True)
     yield
     set_fast_cpu_kernels("auto")
+
+
+@pytest.fixture(params=["forward", "backward"])
+def input_gradient(request, monkeypatch):
+    """Conv1D's two input gradients: a forward convolution (CPUs without AVX-512) or oneDNN's
+    backward-input kernel (AVX-512); the kernel gradient is the per-tap matmuls in both."""
+    if request.param == "backward":
+        monkeypatch.setattr(layers, "forward_product_convolutions", lambda: False)
+    return request.param
 
 
 def test_auto_uses_forward_products_only_on_cpus_without_avx512():
@@ -107,7 +119,7 @@ def _conv_pair(padding, width, channels=24, filters=5, activation=None, dtype=No
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("width", [3, 4, 8])
-def test_conv_outputs_and_gradients_are_exact_on_integers(padding, width):
+def test_conv_outputs_and_gradients_are_exact_on_integers(padding, width, input_gradient):
     rng = np.random.default_rng(width)
     ours, ref = _conv_pair(padding, width, activation="relu")
     x, w, b = _ints(rng, (3, 31, 24)), _ints(rng, (width, 24, 5)), _ints(rng, 5) + 0.5
@@ -126,7 +138,7 @@ def test_conv_outputs_and_gradients_are_exact_on_integers(padding, width):
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("width", [3, 8])
-def test_conv_float64_matches_numpy(padding, width):
+def test_conv_float64_matches_numpy(padding, width, input_gradient):
     rng = np.random.default_rng(10 + width)
     ours, _ = _conv_pair(padding, width, channels=16, dtype="float64")
     x, w, b = rng.normal(size=(2, 20, 16)), rng.normal(size=(width, 16, 5)), rng.normal(size=5)
@@ -144,7 +156,7 @@ def test_conv_float64_matches_numpy(padding, width):
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("width", [3, 4, 8])
-def test_conv_float32_matches_keras_within_rounding(padding, width):
+def test_conv_float32_matches_keras_within_rounding(padding, width, input_gradient):
     rng = np.random.default_rng(20 + width)
     ours, ref = _conv_pair(padding, width)
     w = (0.2 * rng.normal(size=(width, 24, 5))).astype(np.float32).astype(np.float64)
@@ -162,10 +174,12 @@ def test_conv_float32_matches_keras_within_rounding(padding, width):
         assert np.all(np.abs(np.asarray(g, np.float64) - np.asarray(r, np.float64)) <= 2 * _gamma(n) * bound)
 
 
-def test_gradient_function_inside_tf_function_and_against_finite_differences():
+@pytest.mark.parametrize("forward", [True, False])
+def test_gradient_function_inside_tf_function_and_against_finite_differences(forward):
     x = tf.random.stateless_normal((2, 9, 3), seed=(1, 2), dtype=tf.float64)
     w = tf.random.stateless_normal((4, 3, 2), seed=(3, 4), dtype=tf.float64)
-    theirs, ours = tf.test.compute_gradient(conv1d_valid, [x, w])
+    conv = functools.partial(conv1d_valid, forward_input_gradient=forward)
+    theirs, ours = tf.test.compute_gradient(conv, [x, w])
     for a, b in zip(theirs, ours):  # linear in each argument: central differences are exact up to rounding
         np.testing.assert_allclose(a, b, atol=1e-8)
 
@@ -173,7 +187,7 @@ def test_gradient_function_inside_tf_function_and_against_finite_differences():
     def kernel_grad(x, w):
         with tf.GradientTape() as tape:
             tape.watch(w)
-            return tape.gradient(tf.reduce_sum(conv1d_valid(x, w) ** 2), w)
+            return tape.gradient(tf.reduce_sum(conv(x, w) ** 2), w)
 
     y = conv_ref(x.numpy(), w.numpy(), 0.0)
     expected = conv_grads_ref(x.numpy(), w.numpy(), 2 * y)[1]
@@ -221,7 +235,7 @@ def _bfloat16_convolution_runs() -> bool:
     return True
 
 
-def test_mixed_bfloat16_is_exact_on_small_integers():
+def test_mixed_bfloat16_is_exact_on_small_integers(input_gradient):
     """Integers in {-1, 0, 1}: every partial sum is an integer below 2^8, exact in bfloat16."""
     if not _bfloat16_convolution_runs():
         pytest.skip("this CPU's TensorFlow kernels have no bfloat16 convolution (Keras' Conv1D fails as well)")
@@ -244,18 +258,20 @@ def test_mixed_bfloat16_is_exact_on_small_integers():
             np.testing.assert_array_equal(tf.cast(got, tf.float32), want.astype(np.float32))
 
 
-def test_the_layer_differentiates_through_forward_convolutions():
+def test_the_kernel_gradient_is_matmuls_and_the_input_gradient_as_chosen(input_gradient):
     ours, _ = _conv_pair("valid", 8)
     x = tf.zeros((3, 31, 24))
 
     @tf.function
     def step(x):
         with tf.GradientTape() as tape:
+            tape.watch(x)
             loss = tf.reduce_sum(ours(x))
-        return tape.gradient(loss, ours.kernel)
+        return tape.gradient(loss, [x, ours.kernel])
 
     ops = {op.type for op in step.get_concrete_function(x).graph.get_operations()}
-    assert any("Conv" in t for t in ops) and not any("Backprop" in t for t in ops), sorted(ops)
+    assert "MatMul" in ops and "Conv2DBackpropFilter" not in ops, sorted(ops)
+    assert ("Conv2DBackpropInput" in ops) == (input_gradient == "backward"), sorted(ops)
 
 
 # --- Dense ------------------------------------------------------------------------------------------

@@ -1,22 +1,23 @@
-"""Conv1D and Dense layers whose gradients can run as forward products on the CPU.
+"""Conv1D and Dense layers whose gradients run as the fastest kernels measured on the CPU.
 
-Conv1D: both gradients of a stride-1 convolution are themselves forward convolutions (the input
-gradient: the padded output gradient against the flipped, transposed kernel; the filter gradient:
-the input against the output gradient with the batch as the channel axis). Where oneDNN runs with
-AVX2 only, its forward kernels are faster than its backward ones (2 Zen 3 cores, DeepSEA's second
-and third layers at batch 256: backward 86-108 GFLOP/s, forward 134-153), and the forward
-products cut a DeepSEA step by about a sixth. On an AVX-512 CPU it is the other way round (2 Zen 4
-cores, batch 256: oneDNN's backward kernels 161-208 GFLOP/s, the forward products 85-106, and
-still 2.6 vs 4.1 s for the second layer with oneDNN held to AVX2), so by default (``"auto"``)
-they are used only on CPUs without AVX-512 (:func:`forward_product_convolutions`).
+Conv1D (stride 1): the filter gradient is one matmul per tap of the kernel,
+``dw[k] = x[:, k:k+n]^T @ dy`` over batch and positions (:func:`filter_gradient`): a long-reduction
+GEMM, which oneDNN runs at the matmul rate on any instruction set, where its backward-filter
+convolution does not (2 Zen 4 cores, DeepSEA's second and third layers, batch 64 and 256: per-tap
+matmuls 89-102 % of a 2048^2 matmul; the backward kernel 81-98 % with AVX-512 and 40-65 % with
+oneDNN held to AVX2; a whole batch-64 step 6 % faster with AVX-512, 23 % held to AVX2). The input
+gradient is oneDNN's backward-input kernel on CPUs with AVX-512 and, without it, a forward
+convolution (the padded output gradient against the flipped, transposed kernel), measured faster
+than the backward kernels on Zen 3 (AVX2: backward 86-108 GFLOP/s, forward 134-153); on Zen 4
+both forms run alike (:func:`forward_product_convolutions`).
 
 Dense: the input gradient ``dy @ W.T`` reads DeepSEA's 50,880 x 925 kernel across its rows; ``(W @
 dy.T).T`` runs faster on both (Zen 3: 54 vs 124 GFLOP/s; Zen 4 AVX-512: 138 vs 163).
 
 On a GPU cuDNN's and cuBLAS' own kernels are kept; ``set_fast_cpu_kernels(False)``
 (``device.fast_cpu_kernels: false``) keeps Keras' kernels on the CPU too, ``True`` forces the
-forward products. These classes are a training-time detail: the ``model.keras`` a run writes holds
-Keras' own classes (:mod:`chromseq.models.portable`).
+forward-convolution input gradient. These classes are a training-time detail: the ``model.keras``
+a run writes holds Keras' own classes (:mod:`chromseq.models.portable`).
 """
 
 from __future__ import annotations
@@ -28,32 +29,61 @@ import keras
 import tensorflow as tf
 
 
-def conv1d_valid(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
-    """``tf.nn.conv1d(x, w, 1, "VALID")`` (x: batch x length x channels, w: width x in x out)."""
-    return _conv1d_valid(tf.convert_to_tensor(x), tf.convert_to_tensor(w))
+def conv1d_valid(x: tf.Tensor, w: tf.Tensor, *, forward_input_gradient: bool = True) -> tf.Tensor:
+    """``tf.nn.conv1d(x, w, 1, "VALID")`` (x: batch x length x channels, w: width x in x out).
+
+    The filter gradient is one matmul per tap (:func:`filter_gradient`); the input gradient is a
+    forward convolution (``forward_input_gradient``) or oneDNN's backward-input kernel.
+    """
+    conv = _conv_forward_dx if forward_input_gradient else _conv_backward_dx
+    return conv(tf.convert_to_tensor(x), tf.convert_to_tensor(w))
 
 
-@tf.custom_gradient
-def _conv1d_valid(x, w):
-    y = tf.nn.conv1d(x, w, 1, "VALID")
+def filter_gradient(x: tf.Tensor, dy: tf.Tensor, width: int) -> tf.Tensor:
+    """The kernel gradient of a stride-1 VALID convolution: ``dw[k] = sum_{n, t} x[n, t + k]^T dy[n, t]``.
 
-    def grad(dy):
-        width = tf.shape(w)[0]
-        pad = tf.stack([[0, 0], [width - 1, width - 1], [0, 0]])
-        dx = tf.nn.conv1d(tf.pad(dy, pad), tf.transpose(tf.reverse(w, [0]), [0, 2, 1]), 1, "VALID")
-        dw = tf.nn.conv1d(tf.transpose(x, [2, 1, 0]), tf.transpose(dy, [1, 0, 2]), 1, "VALID")
-        return dx, tf.transpose(dw, [1, 0, 2])
+    One (in x batch*positions) @ (batch*positions x out) matmul per tap: the long reduction that
+    GEMM runs at its full rate on any instruction set.
+    """
+    c_in, c_out = (t.shape[-1] if t.shape[-1] is not None else tf.shape(t)[-1] for t in (x, dy))
+    length = tf.shape(dy)[1]
+    dy2 = tf.reshape(dy, [-1, c_out])
+    return tf.stack([tf.matmul(tf.reshape(x[:, k:k + length], [-1, c_in]), dy2, transpose_a=True)
+                     for k in range(width)])
 
-    return y, grad
+
+def _input_gradient_forward(x, w, dy):
+    width = tf.shape(w)[0]
+    pad = tf.stack([[0, 0], [width - 1, width - 1], [0, 0]])
+    return tf.nn.conv1d(tf.pad(dy, pad), tf.transpose(tf.reverse(w, [0]), [0, 2, 1]), 1, "VALID")
+
+
+def _input_gradient_backward(x, w, dy):
+    return tf.nn.conv1d_transpose(dy, w, tf.shape(x), 1, "VALID")
+
+
+def _with_gradients(input_gradient):
+    @tf.custom_gradient
+    def conv(x, w):
+        def grad(dy):
+            return input_gradient(x, w, dy), filter_gradient(x, dy, w.shape[0])
+
+        return tf.nn.conv1d(x, w, 1, "VALID"), grad
+
+    return conv
+
+
+_conv_forward_dx = _with_gradients(_input_gradient_forward)
+_conv_backward_dx = _with_gradients(_input_gradient_backward)
 
 
 _FAST: dict[str, bool | str] = {"cpu": "auto"}
 
 
 def set_fast_cpu_kernels(mode: bool | str) -> None:
-    """``"auto"`` (default): the forward-product gradients where they are measured faster (Dense
-    always, Conv1D where oneDNN has no AVX-512); ``True``: always on the CPU; ``False``: Keras'
-    kernels. Read when a model is traced."""
+    """``"auto"`` (default): chromseq's gradients on the CPU, Conv1D's input gradient a forward
+    convolution where oneDNN has no AVX-512; ``True``: that forward convolution on any CPU;
+    ``False``: Keras' kernels. Read when a model is traced."""
     if mode not in (True, False, "auto"):
         raise ValueError(f"fast_cpu_kernels must be true, false or auto, got {mode!r}")
     _FAST["cpu"] = mode
@@ -62,7 +92,8 @@ def set_fast_cpu_kernels(mode: bool | str) -> None:
 def onednn_uses_avx512(cpu_flags: str | None = None, env: dict | None = None) -> bool:
     """Whether this CPU has AVX-512F (``cpu_flags`` defaults to /proc/cpuinfo's; none assumed
     where they cannot be read) and oneDNN is on. ``ONEDNN_MAX_CPU_ISA=AVX2`` does not change the
-    answer: on a Zen 4 held to AVX2, oneDNN's backward kernels still beat the forward products."""
+    answer: on a Zen 4 held to AVX2, oneDNN's backward-input kernel is still as fast as the forward
+    convolution (batch 64: 94-97 % of the matmul rate against 86-92 %)."""
     env = os.environ if env is None else env
     if env.get("TF_ENABLE_ONEDNN_OPTS", "1").strip().lower() in ("0", "false"):
         return False  # Eigen's kernels: measured nowhere, keep the forward products
@@ -83,7 +114,7 @@ def _keras_kernels() -> bool:
 
 
 def forward_product_convolutions() -> bool:
-    """Whether :class:`Conv1D` computes its gradients as forward convolutions (see the module)."""
+    """Whether :class:`Conv1D` computes its input gradient as a forward convolution (see the module)."""
     if _keras_kernels():
         return False
     return _FAST["cpu"] is True or not onednn_uses_avx512()
@@ -94,19 +125,19 @@ class Conv1D(keras.layers.Conv1D):
     """``keras.layers.Conv1D`` with :func:`conv1d_valid`'s gradients for stride 1, dilation 1.
 
     The same weights, outputs and gradients (up to float rounding); other settings, inputs with
-    few channels (where TensorFlow's filter gradient is already cheap and the batch-as-channel
-    convolution would be long and thin) and GPUs fall back to Keras' convolution.
+    few channels (a per-tap matmul with 4 rows is too thin to pay; the first layer needs no input
+    gradient) and GPUs fall back to Keras' convolution.
     """
 
     def call(self, inputs):
         if (tuple(self.strides) != (1,) or tuple(self.dilation_rate) != (1,) or self.groups != 1
                 or self.data_format != "channels_last" or self.padding not in ("valid", "same")
-                or inputs.shape[-1] < 16 or not forward_product_convolutions()):
+                or inputs.shape[-1] < 16 or _keras_kernels()):
             return super().call(inputs)
         if self.padding == "same":  # TensorFlow's convention: the odd pad goes on the right
             width = self.kernel_size[0]
             inputs = tf.pad(inputs, [[0, 0], [(width - 1) // 2, width // 2], [0, 0]])
-        outputs = conv1d_valid(inputs, self.kernel)
+        outputs = conv1d_valid(inputs, self.kernel, forward_input_gradient=forward_product_convolutions())
         if self.use_bias:
             outputs = tf.nn.bias_add(outputs, self.bias)
         return outputs if self.activation is None else self.activation(outputs)
