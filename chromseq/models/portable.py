@@ -1,6 +1,6 @@
 """Models as plain Keras files: chromseq's training-speed layers swapped for Keras' own.
 
-``Conv1D``/``Dense`` (gradients as forward products) and ``L2``/``MaxNorm`` (fewer passes over the
+``Conv1D``/``Dense`` (gradients by faster kernels) and ``L2``/``MaxNorm`` (fewer passes over the
 weights) compute what Keras' layers compute; they only change how training runs. A saved
 ``model.keras`` should not need chromseq to load, so :func:`portable_model` rebuilds a model with
 the Keras classes and the same weights before it is written. Layers with no Keras equivalent (the
