@@ -5,7 +5,9 @@ Conv1D (stride 1): the filter gradient is one matmul per tap of the kernel,
 GEMM, which oneDNN runs at the matmul rate on any instruction set, where its backward-filter
 convolution does not (2 Zen 4 cores, DeepSEA's second and third layers, batch 64 and 256: per-tap
 matmuls 89-102 % of a 2048^2 matmul; the backward kernel 81-98 % with AVX-512 and 40-65 % with
-oneDNN held to AVX2; a whole batch-64 step 6 % faster with AVX-512, 23 % held to AVX2). The input
+oneDNN held to AVX2; a whole batch-64 step 6 % faster with AVX-512, 23 % held to AVX2). It is used
+on CPUs without AVX-512 too, in place of the batch-as-channel forward convolution that ran well on
+Zen 3 but at 31-40 % on Zen 4: a GEMM's rate is the one that holds from chip to chip. The input
 gradient is oneDNN's backward-input kernel on CPUs with AVX-512 and, without it, a forward
 convolution (the padded output gradient against the flipped, transposed kernel), measured faster
 than the backward kernels on Zen 3 (AVX2: backward 86-108 GFLOP/s, forward 134-153); on Zen 4
