@@ -85,7 +85,7 @@ def main() -> None:
             lambda x, dy, size=(1, 8, c_in, c_out): tf.raw_ops.Conv2DBackpropFilter(input=x, filter_sizes=size, out_backprop=dy,
                                                           strides=[1, 1, 1, 1], padding="VALID"), (x4, dy4), flops)
         if c_in >= 16:  # chromseq's gradients (models/layers.py)
-            add(f"conv{i} dx, forward product", lambda x, w, dy: _input_gradient_forward(x, w, dy), (x, w, dy), flops)
+            add(f"conv{i} dx, forward product", _input_gradient_forward, (x, w, dy), flops)
             add(f"conv{i} dw, per-tap matmuls", lambda x, dy: filter_gradient(x, dy, 8), (x, dy), flops)
         add(f"conv{i} relu fwd+bwd", lambda y, dy: (tf.nn.relu(y), tf.raw_ops.ReluGrad(gradients=dy, features=y)),
             (dy, dy))

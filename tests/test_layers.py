@@ -30,7 +30,7 @@ U32, U64 = 2.0**-24, 2.0**-53
 
 
 @pytest.fixture(autouse=True)
-def forward_products():
+def chromseq_kernels():
     """These tests check chromseq's gradient kernels themselves, on any CPU."""
     set_fast_cpu_kernels(True)
     yield
